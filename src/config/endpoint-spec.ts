@@ -1,0 +1,162 @@
+// Endpoint specs: where records go, and under which filters, queue size and linger.
+//
+//   tcp://collector:5556?name=siem&hwm=25000&linger=5000&include=http,files&exclude=conn&mode=connect
+//
+// The environment gives them as strings; a JSON config file may also give them as objects
+// with the same keys plus `address`.
+
+import { checkPathPattern, splitList } from '../router/path-filter.ts'
+import { parseZmqAddress, type Transport } from './zmq-address.ts'
+
+export type EndpointMode = 'connect' | 'bind'
+
+export interface EndpointConfig {
+  readonly name: string
+  readonly address: string
+  readonly transport: Transport
+  /** connect: the subscriber binds (the writer plugin's way); bind: subscribers connect to us. */
+  readonly mode: EndpointMode
+  readonly hwm: number
+  readonly lingerMs: number
+  readonly include: readonly string[]
+  readonly exclude: readonly string[]
+}
+
+/** What an endpoint falls back on where its spec is silent. */
+export interface EndpointDefaults {
+  readonly hwm: number
+  readonly lingerMs: number
+  readonly include: readonly string[]
+  readonly exclude: readonly string[]
+}
+
+export interface ParsedEndpoints {
+  readonly endpoints: EndpointConfig[]
+  readonly problems: string[]
+}
+
+const KEYS = ['name', 'hwm', 'linger', 'include', 'exclude', 'mode'] as const
+type Key = (typeof KEYS)[number]
+type RawFields = Partial<Record<Key, string>>
+
+/** Splits the ZEEK_ZMQ_ENDPOINTS text: specs separated by white space or ";". */
+export function splitSpecs(text: string): string[] {
+  return text.split(/[\s;]+/).filter((spec) => spec !== '')
+}
+
+function isKey(key: string): key is Key {
+  return (KEYS as readonly string[]).includes(key)
+}
+
+function fromString(spec: string, problems: string[]): { address: string; fields: RawFields } {
+  const q = spec.indexOf('?')
+  const address = q === -1 ? spec : spec.slice(0, q)
+  const fields: RawFields = {}
+  if (q !== -1) {
+    for (const [key, value] of new URLSearchParams(spec.slice(q + 1))) {
+      if (!isKey(key)) problems.push(`unknown query parameter "${key}" (known: ${KEYS.join(', ')})`)
+      else if (fields[key] !== undefined) problems.push(`query parameter "${key}" given twice`)
+      else fields[key] = value
+    }
+  }
+  return { address, fields }
+}
+
+function fromObject(spec: Record<string, unknown>, problems: string[]): { address: string; fields: RawFields } {
+  const fields: RawFields = {}
+  let address = ''
+  for (const [key, value] of Object.entries(spec)) {
+    if (key === 'address') {
+      if (typeof value === 'string') address = value
+      else problems.push('"address" must be a string')
+    } else if (!isKey(key)) {
+      problems.push(`unknown key "${key}" (known: address, ${KEYS.join(', ')})`)
+    } else if (Array.isArray(value)) {
+      fields[key] = value.map(String).join(',')
+    } else if (value !== undefined && value !== null) {
+      fields[key] = String(value)
+    }
+  }
+  if (address === '' && !problems.some((p) => p.startsWith('"address"'))) problems.push('no "address"')
+  return { address, fields }
+}
+
+function wholeNumber(text: string, what: string, min: number, problems: string[]): number | undefined {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < min) {
+    problems.push(`${what} "${text}" is not ${min > 0 ? 'a positive' : 'a non-negative'} integer`)
+    return undefined
+  }
+  return Number(text)
+}
+
+function patterns(text: string | undefined, fallback: readonly string[], what: string, problems: string[]): readonly string[] {
+  if (text === undefined) return fallback
+  const list = splitList(text)
+  for (const pattern of list) {
+    const problem = checkPathPattern(pattern)
+    if (problem !== undefined) problems.push(`${what}: ${problem}`)
+  }
+  return list
+}
+
+function parseOne(spec: unknown, defaults: EndpointDefaults, problems: string[]): EndpointConfig | undefined {
+  let raw: { address: string; fields: RawFields }
+  if (typeof spec === 'string') raw = fromString(spec, problems)
+  else if (typeof spec === 'object' && spec !== null && !Array.isArray(spec)) raw = fromObject(spec as Record<string, unknown>, problems)
+  else {
+    problems.push(`must be a spec string or an object, not ${JSON.stringify(spec)}`)
+    return undefined
+  }
+  const { address, fields } = raw
+
+  const mode = fields.mode ?? 'connect'
+  if (mode !== 'connect' && mode !== 'bind') problems.push(`mode "${mode}" is neither "connect" nor "bind"`)
+  const parsed = address === '' ? undefined : parseZmqAddress(address, mode === 'bind')
+  if (typeof parsed === 'string') problems.push(parsed)
+
+  const hwm = fields.hwm === undefined ? defaults.hwm : wholeNumber(fields.hwm, 'hwm', 1, problems)
+  const lingerMs = fields.linger === undefined ? defaults.lingerMs : wholeNumber(fields.linger, 'linger', 0, problems)
+  const include = patterns(fields.include, defaults.include, 'include', problems)
+  const exclude = patterns(fields.exclude, defaults.exclude, 'exclude', problems)
+  const name = fields.name ?? address
+  if (name.trim() === '') problems.push('name is empty')
+
+  if (problems.length > 0 || parsed === undefined || typeof parsed === 'string') return undefined
+  if (hwm === undefined || lingerMs === undefined) return undefined
+  return { name, address, transport: parsed.transport, mode: mode as EndpointMode, hwm, lingerMs, include, exclude }
+}
+
+function describe(spec: unknown): string {
+  if (typeof spec === 'string') return spec
+  return JSON.stringify(spec)
+}
+
+/**
+ * Parses every endpoint spec and reports every problem at once, each naming its spec,
+ * so that one run of the shipper shows an operator everything to fix.
+ */
+export function parseEndpoints(specs: unknown, defaults: EndpointDefaults): ParsedEndpoints {
+  const list: unknown[] = typeof specs === 'string' ? splitSpecs(specs) : Array.isArray(specs) ? specs : [specs]
+  const endpoints: EndpointConfig[] = []
+  const problems: string[] = []
+  if (list.length === 0) problems.push('no endpoints: give at least one, such as tcp://127.0.0.1:5556 or ipc:///run/zeek-zmq/out.sock?mode=bind')
+
+  list.forEach((spec, index) => {
+    const own: string[] = []
+    const endpoint = parseOne(spec, defaults, own)
+    for (const problem of own) problems.push(`endpoint ${index + 1} (${describe(spec)}): ${problem}`)
+    if (endpoint !== undefined) endpoints.push(endpoint)
+  })
+
+  const seenNames = new Set<string>()
+  const seenBinds = new Set<string>()
+  for (const endpoint of endpoints) {
+    if (seenNames.has(endpoint.name)) problems.push(`endpoint name "${endpoint.name}" is used twice; names label metrics and must be unique`)
+    seenNames.add(endpoint.name)
+    if (endpoint.mode === 'bind' && !endpoint.address.endsWith(':*')) {
+      if (seenBinds.has(endpoint.address)) problems.push(`address ${endpoint.address} is bound twice`)
+      seenBinds.add(endpoint.address)
+    }
+  }
+  return { endpoints, problems }
+}

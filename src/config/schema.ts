@@ -1,0 +1,126 @@
+// The single source of truth for every setting: its environment variable, default,
+// format and documentation. Validation, the README's configuration table and the Helm
+// chart's rendering of the config file all derive from this schema.
+
+import convict from 'convict'
+import { checkPathPattern, splitList } from '../router/path-filter.ts'
+import { splitSpecs } from './endpoint-spec.ts'
+import { parseZmqAddress } from './zmq-address.ts'
+
+function listOf(check: (entry: string) => string | undefined) {
+  return (value: unknown): void => {
+    if (!Array.isArray(value)) throw new Error('must be a list')
+    const problems = value.map((entry) => (typeof entry === 'string' ? check(entry) : `${JSON.stringify(entry)} is not a string`))
+    const found = problems.filter((p) => p !== undefined)
+    if (found.length > 0) throw new Error(found.join('; '))
+  }
+}
+
+convict.addFormats({
+  'zmq-inputs': {
+    validate: listOf((address) => {
+      const parsed = parseZmqAddress(address, true)
+      return typeof parsed === 'string' ? parsed : undefined
+    }),
+    coerce: (text: string) => splitSpecs(text),
+  },
+  // Endpoint specs are checked as a whole by parseEndpoints, which needs the global
+  // defaults too; see load-config.ts.
+  'endpoint-specs': {
+    validate: (value: unknown) => {
+      if (typeof value !== 'string' && !Array.isArray(value)) throw new Error('must be a string of endpoint specs or a list')
+    },
+  },
+  'path-patterns': {
+    validate: listOf(checkPathPattern),
+    coerce: (text: string) => splitList(text),
+  },
+  'positive-int': {
+    validate: (value: unknown) => {
+      if (!Number.isSafeInteger(value) || (value as number) < 1) throw new Error('must be a positive integer')
+    },
+    coerce: (text: string) => (/^\s*\d+\s*$/.test(text) ? Number(text) : text),
+  },
+  'non-negative-int': {
+    validate: (value: unknown) => {
+      if (!Number.isSafeInteger(value) || (value as number) < 0) throw new Error('must be a non-negative integer')
+    },
+    coerce: (text: string) => (/^\s*\d+\s*$/.test(text) ? Number(text) : text),
+  },
+})
+
+export const schema = {
+  inputs: {
+    doc: 'Where Zeek publishes: the input SUB socket binds on each of these addresses (white space, "," or ";" between them). An ipc socket\'s directory is created if missing.',
+    format: 'zmq-inputs',
+    default: ['ipc:///run/zeek-zmq/zeek.sock'],
+    env: 'ZEEK_ZMQ_INPUTS',
+  },
+  endpoints: {
+    doc: 'Where records go: one or more endpoint specs (white space or ";" between them), each a ZeroMQ address with optional query parameters name, mode (connect|bind), hwm, linger, include and exclude. See "Endpoints".',
+    format: 'endpoint-specs',
+    default: '',
+    env: 'ZEEK_ZMQ_ENDPOINTS',
+  },
+  hwm: {
+    doc: "Default queue capacity of an endpoint, in records (the endpoint's hwm). When it is full, new records for that endpoint are dropped and counted.",
+    format: 'positive-int',
+    default: 1000,
+    env: 'ZEEK_ZMQ_HWM',
+  },
+  lingerMs: {
+    doc: 'Default time, in milliseconds, an endpoint may take on shutdown to send what it still holds.',
+    format: 'non-negative-int',
+    default: 3000,
+    env: 'ZEEK_ZMQ_LINGER_MS',
+  },
+  sendLogs: {
+    doc: 'Default include filter: comma list of log paths an endpoint receives ("*" is a wildcard; empty means every path). Like the plugin\'s send_logs.',
+    format: 'path-patterns',
+    default: [] as string[],
+    env: 'ZEEK_ZMQ_SEND_LOGS',
+  },
+  excludedLogs: {
+    doc: "Default exclude filter: comma list of log paths an endpoint never receives; exclude wins over include. Like the plugin's excluded_log_ids.",
+    format: 'path-patterns',
+    default: [] as string[],
+    env: 'ZEEK_ZMQ_EXCLUDED_LOGS',
+  },
+  maxRecordBytes: {
+    doc: 'Largest record frame accepted, in bytes; larger messages are rejected and counted (reason record_too_large).',
+    format: 'positive-int',
+    default: 1048576,
+    env: 'ZEEK_ZMQ_MAX_RECORD_BYTES',
+  },
+  httpHost: {
+    doc: 'Address the HTTP server (/livez, /readyz, /metrics) listens on.',
+    format: String,
+    default: '0.0.0.0',
+    env: 'ZEEK_ZMQ_HTTP_HOST',
+  },
+  httpPort: {
+    doc: 'Port of the HTTP server (0 picks a free port).',
+    format: 'port',
+    default: 8080,
+    env: 'ZEEK_ZMQ_HTTP_PORT',
+  },
+  logLevel: {
+    doc: 'Log level of the JSON logs on standard output.',
+    format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    default: 'info',
+    env: 'ZEEK_ZMQ_LOG_LEVEL',
+  },
+  configFile: {
+    doc: 'Optional JSON file with any of these settings under their schema keys (endpoints may be objects there); environment variables override it.',
+    format: String,
+    default: '',
+    env: 'ZEEK_ZMQ_CONFIG',
+  },
+}
+
+export type SchemaKey = keyof typeof schema
+
+/** The environment variable of each setting, for error messages and documentation. */
+export function envOf(key: string): string | undefined {
+  return (schema as Record<string, { env?: string }>)[key]?.env
+}

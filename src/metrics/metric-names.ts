@@ -1,0 +1,94 @@
+// The one place where the shipper's metric names, types, labels and help texts live.
+// Dashboards, alert rules and tests depend on these names: change them only with all of those.
+
+export type MetricType = 'counter' | 'gauge'
+
+export interface MetricSpec {
+  readonly name: string
+  readonly type: MetricType
+  readonly labels: readonly string[]
+  readonly help: string
+}
+
+export const INPUT_RECORDS = {
+  name: 'zeek_zmq_input_records_total',
+  type: 'counter',
+  labels: ['path'],
+  help: 'Zeek log records accepted from the input socket, by Zeek log path.',
+} as const satisfies MetricSpec
+
+export const INPUT_BYTES = {
+  name: 'zeek_zmq_input_bytes_total',
+  type: 'counter',
+  labels: [],
+  help: 'Bytes of accepted input messages (path frame plus record frame).',
+} as const satisfies MetricSpec
+
+export const INPUT_REJECTED = {
+  name: 'zeek_zmq_input_rejected_total',
+  type: 'counter',
+  labels: ['reason'],
+  help: 'Input messages rejected as malformed and never forwarded, by reason.',
+} as const satisfies MetricSpec
+
+export const ENDPOINT_SENT_RECORDS = {
+  name: 'zeek_zmq_endpoint_sent_records_total',
+  type: 'counter',
+  labels: ['endpoint', 'path'],
+  help: 'Records handed to ZeroMQ for an endpoint with at least one subscriber, by Zeek log path.',
+} as const satisfies MetricSpec
+
+export const ENDPOINT_SENT_BYTES = {
+  name: 'zeek_zmq_endpoint_sent_bytes_total',
+  type: 'counter',
+  labels: ['endpoint'],
+  help: 'Bytes handed to ZeroMQ for an endpoint (path frame plus record frame).',
+} as const satisfies MetricSpec
+
+export const ENDPOINT_FILTERED_RECORDS = {
+  name: 'zeek_zmq_endpoint_filtered_records_total',
+  type: 'counter',
+  labels: ['endpoint'],
+  help: "Records not sent to an endpoint because its include/exclude filters, or its subscribers' topics, do not admit their path.",
+} as const satisfies MetricSpec
+
+export const ENDPOINT_DROPPED_RECORDS = {
+  name: 'zeek_zmq_endpoint_dropped_records_total',
+  type: 'counter',
+  labels: ['endpoint', 'reason'],
+  help: 'Records meant for an endpoint and dropped: queue_full (the queue held hwm records) or shutdown (still queued when linger ran out).',
+} as const satisfies MetricSpec
+
+export const ENDPOINT_QUEUE_RECORDS = {
+  name: 'zeek_zmq_endpoint_queue_records',
+  type: 'gauge',
+  labels: ['endpoint'],
+  help: 'Records waiting in the endpoint queue, including the one being sent.',
+} as const satisfies MetricSpec
+
+export const ENDPOINT_QUEUE_CAPACITY = {
+  name: 'zeek_zmq_endpoint_queue_capacity_records',
+  type: 'gauge',
+  labels: ['endpoint'],
+  help: "Capacity of the endpoint queue in records (the endpoint's hwm).",
+} as const satisfies MetricSpec
+
+export const ENDPOINT_PEERS = {
+  name: 'zeek_zmq_endpoint_peers',
+  type: 'gauge',
+  labels: ['endpoint'],
+  help: 'Live subscriptions on the endpoint socket: one per connected subscriber that subscribes to every path.',
+} as const satisfies MetricSpec
+
+export const SHIPPER_METRICS: readonly MetricSpec[] = [
+  INPUT_RECORDS,
+  INPUT_BYTES,
+  INPUT_REJECTED,
+  ENDPOINT_SENT_RECORDS,
+  ENDPOINT_SENT_BYTES,
+  ENDPOINT_FILTERED_RECORDS,
+  ENDPOINT_DROPPED_RECORDS,
+  ENDPOINT_QUEUE_RECORDS,
+  ENDPOINT_QUEUE_CAPACITY,
+  ENDPOINT_PEERS,
+]
