@@ -1,0 +1,104 @@
+// `zeek-zmq-shipper run`: configuration, HTTP, the data path, and shutdown in a fixed order:
+// readiness 503 -> stop input -> drain endpoints within linger -> close outputs ->
+// close HTTP -> summary -> exit 0.
+
+import { parseArgs } from 'node:util'
+import { loadConfig, type Env } from '../config/load-config.ts'
+import { isShipperError } from '../errors.ts'
+import { buildApp, type ShipperApp } from '../http/app.ts'
+import { createLogger, type Logger } from '../logger.ts'
+import type { EndpointSummary } from '../output/endpoint.ts'
+import { Shipper } from '../shipper.ts'
+
+/** sysexits.h EX_CONFIG: the configuration is wrong; restarting will not help. */
+export const EXIT_CONFIG = 78
+
+const HELP = `usage: zeek-zmq-shipper [run]
+
+Runs the shipper. Every setting comes from a ZEEK_ZMQ_* environment variable (or the
+JSON file named by ZEEK_ZMQ_CONFIG); see the README's configuration table.
+SIGTERM or SIGINT stops it: input stops, each endpoint gets its linger to flush, and a
+summary line per endpoint is logged.
+`
+
+export interface RunningShipper {
+  readonly shipper: Shipper
+  readonly app: ShipperApp
+  readonly logger: Logger
+  /** The HTTP server's address, such as http://127.0.0.1:8080. */
+  readonly url: string
+  /** Shuts down in order and returns the per-endpoint summaries. */
+  stop(): Promise<EndpointSummary[]>
+}
+
+/** Starts the shipper from the given environment; the configuration is loaded first. */
+export async function run(env: Env, logger?: Logger): Promise<RunningShipper> {
+  const config = loadConfig(env)
+  const log = logger ?? createLogger(config.logLevel)
+  const shipper = new Shipper(config, log)
+  const app = buildApp({ logger: log, registry: shipper.registry, readiness: () => shipper.readiness() })
+
+  // HTTP first: /livez answers and /readyz says what is missing while sockets come up.
+  const url = await app.listen({ host: config.httpHost, port: config.httpPort })
+  try {
+    await shipper.start()
+  } catch (err) {
+    await app.close()
+    throw err
+  }
+  log.info({ url }, 'shipper ready')
+
+  let stopping: Promise<EndpointSummary[]> | undefined
+  const stop = (): Promise<EndpointSummary[]> => {
+    stopping ??= (async () => {
+      const summaries = await shipper.stop()
+      for (const summary of summaries) log.info(summary, 'endpoint summary')
+      await app.close()
+      return summaries
+    })()
+    return stopping
+  }
+  return { shipper, app, logger: log, url, stop }
+}
+
+function waitForSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.removeListener('SIGTERM', onSignal)
+      process.removeListener('SIGINT', onSignal)
+      // A second signal means "now": exit without waiting for linger.
+      const again = (): void => process.exit(1)
+      process.once('SIGTERM', again)
+      process.once('SIGINT', again)
+      resolve(signal)
+    }
+    process.on('SIGTERM', onSignal)
+    process.on('SIGINT', onSignal)
+  })
+}
+
+export async function main(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: false })
+  if (values.help === true) {
+    process.stdout.write(HELP)
+    return 0
+  }
+  const signal = waitForSignal()
+
+  let running: RunningShipper
+  try {
+    running = await run(process.env)
+  } catch (err) {
+    if (isShipperError(err, 'ERR_CONFIG')) {
+      process.stderr.write(`zeek-zmq-shipper: ${err.message}\n`)
+      return EXIT_CONFIG
+    }
+    throw err
+  }
+
+  const received = await signal
+  running.logger.info({ signal: received }, 'shutting down')
+  await running.stop()
+  running.logger.info('stopped')
+  return 0
+}

@@ -1,0 +1,99 @@
+// The input: a SUB socket bound where Zeek's writer plugin connects its PUB socket. It
+// checks each message's framing and hands it to the router; it never waits on an endpoint,
+// so Zeek is never slowed by a subscriber.
+
+import { mkdir } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { setTimeout as delay } from 'node:timers/promises'
+import { Subscriber } from 'zeromq'
+import { ShipperError } from '../errors.ts'
+import type { Logger } from '../logger.ts'
+import type { ZeekMessage } from '../queue/endpoint-queue.ts'
+import type { RecordRouter } from '../router/record-router.ts'
+import type { InputStats, RejectReason } from './input-stats.ts'
+
+/** Longest path frame accepted; Zeek's paths are short words such as conn or dns-2. */
+export const MAX_PATH_BYTES = 128
+const RECEIVE_RETRY_MS = 100
+
+/** Why a message is not a [path, record] pair we can forward, or undefined when it is. */
+export function checkFraming(message: ZeekMessage, maxRecordBytes: number): RejectReason | undefined {
+  if (message.length !== 2) return 'frame_count'
+  const pathBytes = message[0]!.length
+  if (pathBytes === 0) return 'empty_path'
+  if (pathBytes > MAX_PATH_BYTES) return 'path_too_long'
+  const recordBytes = message[1]!.length
+  if (recordBytes === 0) return 'empty_record'
+  if (recordBytes > maxRecordBytes) return 'record_too_large'
+  return undefined
+}
+
+export class ZeekInput {
+  readonly addresses: readonly string[]
+  readonly #socket = new Subscriber()
+  readonly #router: RecordRouter
+  readonly #stats: InputStats
+  readonly #maxRecordBytes: number
+  readonly #logger: Logger
+  #boundAddresses: string[] = []
+  #bound = false
+  #closed = false
+  #done: Promise<void> = Promise.resolve()
+
+  constructor(addresses: readonly string[], router: RecordRouter, stats: InputStats, maxRecordBytes: number, logger: Logger) {
+    this.addresses = addresses
+    this.#router = router
+    this.#stats = stats
+    this.#maxRecordBytes = maxRecordBytes
+    this.#logger = logger.child({ component: 'input' })
+    this.#socket.subscribe()
+  }
+
+  get isBound(): boolean {
+    return this.#bound && !this.#closed
+  }
+
+  /** The addresses actually bound (for tcp://host:*, with the port the OS picked). */
+  get boundAddresses(): string[] {
+    return this.#boundAddresses
+  }
+
+  async bind(): Promise<void> {
+    for (const address of this.addresses) {
+      try {
+        if (address.startsWith('ipc://')) await mkdir(dirname(address.slice('ipc://'.length)), { recursive: true })
+        await this.#socket.bind(address)
+      } catch (cause) {
+        throw new ShipperError('ERR_BIND', `input: cannot bind ${address}: ${(cause as Error).message}`, { cause, address })
+      }
+      this.#boundAddresses.push(this.#socket.lastEndpoint ?? address)
+    }
+    this.#bound = true
+    this.#done = this.#receiveLoop()
+  }
+
+  /** Stops reading: what Zeek sends from now on stays with Zeek's writer (its own linger). */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#socket.close()
+    await this.#done
+  }
+
+  async #receiveLoop(): Promise<void> {
+    while (!this.#closed) {
+      let message: ZeekMessage
+      try {
+        message = await this.#socket.receive()
+      } catch (err) {
+        if (this.#closed) return
+        this.#logger.error({ err }, 'receiving from the input failed')
+        await delay(RECEIVE_RETRY_MS)
+        continue
+      }
+      const problem = checkFraming(message, this.#maxRecordBytes)
+      if (problem === undefined) this.#router.route(message)
+      else this.#stats.reject(problem, message)
+    }
+  }
+}

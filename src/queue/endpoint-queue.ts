@@ -1,0 +1,90 @@
+// The bounded FIFO of records waiting for one endpoint. It is the authority on what is held
+// and what is dropped: ZeroMQ's own buffers stay small (see endpoint.ts), so a record is
+// either here, handed to ZeroMQ and counted as sent, or counted as dropped.
+//
+// A ring buffer of the messages exactly as the input socket handed them over: enqueueing
+// copies no bytes and allocates nothing once the ring has grown to its working size.
+
+import type { LogPath } from '../router/path-table.ts'
+
+/** A Zeek record as it travels: [path frame, record frame]. */
+export type ZeekMessage = Buffer[]
+
+const INITIAL_SLOTS = 1024
+
+export class EndpointQueue {
+  readonly capacity: number
+  #messages: (ZeekMessage | undefined)[]
+  #paths: (LogPath | undefined)[]
+  #head = 0
+  #length = 0
+
+  constructor(capacity: number) {
+    this.capacity = capacity
+    // Grow on demand: a large hwm should cost memory only when records actually pile up.
+    const slots = Math.min(capacity, INITIAL_SLOTS)
+    this.#messages = new Array<ZeekMessage | undefined>(slots).fill(undefined)
+    this.#paths = new Array<LogPath | undefined>(slots).fill(undefined)
+  }
+
+  get length(): number {
+    return this.#length
+  }
+
+  get isFull(): boolean {
+    return this.#length >= this.capacity
+  }
+
+  /** Adds a record at the tail; returns false (and keeps nothing) when the queue is full. */
+  push(message: ZeekMessage, path: LogPath): boolean {
+    if (this.#length >= this.capacity) return false
+    if (this.#length === this.#messages.length) this.#grow()
+    const slot = (this.#head + this.#length) % this.#messages.length
+    this.#messages[slot] = message
+    this.#paths[slot] = path
+    this.#length++
+    return true
+  }
+
+  /** The record at the head, left in place until shift(): it is still queued while it is being sent. */
+  peekMessage(): ZeekMessage | undefined {
+    return this.#length === 0 ? undefined : this.#messages[this.#head]
+  }
+
+  peekPath(): LogPath | undefined {
+    return this.#length === 0 ? undefined : this.#paths[this.#head]
+  }
+
+  /** Removes the head record. */
+  shift(): void {
+    if (this.#length === 0) return
+    this.#messages[this.#head] = undefined
+    this.#paths[this.#head] = undefined
+    this.#head = (this.#head + 1) % this.#messages.length
+    this.#length--
+  }
+
+  /** Empties the queue and returns how many records it held. */
+  clear(): number {
+    const held = this.#length
+    this.#messages.fill(undefined)
+    this.#paths.fill(undefined)
+    this.#head = 0
+    this.#length = 0
+    return held
+  }
+
+  #grow(): void {
+    const slots = Math.min(this.capacity, this.#messages.length * 2)
+    const messages = new Array<ZeekMessage | undefined>(slots).fill(undefined)
+    const paths = new Array<LogPath | undefined>(slots).fill(undefined)
+    for (let i = 0; i < this.#length; i++) {
+      const from = (this.#head + i) % this.#messages.length
+      messages[i] = this.#messages[from]
+      paths[i] = this.#paths[from]
+    }
+    this.#messages = messages
+    this.#paths = paths
+    this.#head = 0
+  }
+}
