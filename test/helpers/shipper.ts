@@ -1,0 +1,68 @@
+// Runs the shipper in the test process, configured through the same environment variables
+// operators use, with HTTP and the input on loopback; stops it after the test.
+
+import type { TestContext } from 'node:test'
+import { pino } from 'pino'
+import type { XPublisher } from 'zeromq'
+import { run, type RunningShipper } from '../../src/cli/run.ts'
+import type { Endpoint } from '../../src/output/endpoint.ts'
+import { waitFor } from './sockets.ts'
+
+export interface TestShipper extends RunningShipper {
+  /** Where a publisher connects: the input's bound address. */
+  readonly input: string
+  endpoint(name: string): Endpoint
+  /** Current value of one sample of /metrics, 0 when absent. */
+  metric(name: string, labels?: Record<string, string>): Promise<number>
+}
+
+export async function startShipper(t: TestContext, env: Record<string, string>): Promise<TestShipper> {
+  const running = await run(
+    { ZEEK_ZMQ_INPUTS: 'tcp://127.0.0.1:*', ZEEK_ZMQ_HTTP_HOST: '127.0.0.1', ZEEK_ZMQ_HTTP_PORT: '0', ...env },
+    pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+  )
+  t.after(() => running.stop())
+  const input = running.shipper.input.boundAddresses[0]!
+  return {
+    ...running,
+    input,
+    endpoint(name) {
+      const found = running.shipper.endpoints.find((endpoint) => endpoint.name === name)
+      if (found === undefined) throw new Error(`no endpoint ${name}`)
+      return found
+    },
+    async metric(name, labels = {}) {
+      const text = await (await fetch(`${running.url}/metrics`)).text()
+      return sampleValue(text, name, labels)
+    },
+  }
+}
+
+/** Reads one sample from Prometheus text; labels must match exactly those given. */
+export function sampleValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  const wanted = Object.entries(labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .sort()
+    .join(',')
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line)
+    if (match === null || match[1] !== name) continue
+    const have = (match[2] ?? '').split(/,(?=\w+=")/).filter((s) => s !== '').sort().join(',')
+    if (have === wanted) return Number(match[3])
+  }
+  return 0
+}
+
+/** Publishes messages into the shipper's input and waits until the input has taken them all. */
+export async function publishAll(shipper: TestShipper, pub: XPublisher, messages: Buffer[][]): Promise<void> {
+  const before = inputSeen(shipper)
+  for (const message of messages) await pub.send(message)
+  await waitFor(() => inputSeen(shipper) >= before + messages.length, `the input to take ${messages.length} messages`)
+}
+
+/** Everything the input has taken: accepted records plus rejected messages. */
+export function inputSeen(shipper: TestShipper): number {
+  const accepted = shipper.shipper.router.paths.paths.reduce((sum, path) => sum + path.records, 0)
+  const rejected = Object.values(shipper.shipper.stats.rejected).reduce((sum, n) => sum + n, 0)
+  return accepted + rejected
+}
