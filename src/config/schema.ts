@@ -4,7 +4,6 @@
 
 import convict from 'convict'
 import { checkPathPattern, splitList } from '../router/path-filter.ts'
-import { splitSpecs } from './endpoint-spec.ts'
 import { parseZmqAddress } from './zmq-address.ts'
 
 function listOf(check: (entry: string) => string | undefined) {
@@ -22,7 +21,7 @@ convict.addFormats({
       const parsed = parseZmqAddress(address, true)
       return typeof parsed === 'string' ? parsed : undefined
     }),
-    coerce: (text: string) => splitSpecs(text),
+    coerce: (text: string) => text.split(/[\s,;]+/).filter((address) => address !== ''),
   },
   // Endpoint specs are checked as a whole by parseEndpoints, which needs the global
   // defaults too; see load-config.ts.
