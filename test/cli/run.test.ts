@@ -1,0 +1,117 @@
+// The shipper process: start, SIGTERM/SIGINT with linger and the shutdown summary, and bad
+// configuration that stops it before it binds anything.
+
+import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
+import { connect, createServer } from 'node:net'
+import { join } from 'node:path'
+import { describe, test } from 'node:test'
+import { spawnShipper } from '../helpers/process.ts'
+import { bindAddress, ipcDir, publisher, subscriber, waitFor } from '../helpers/sockets.ts'
+import { sampleValue } from '../helpers/shipper.ts'
+import { zeekMessage } from '../helpers/zeek-records.ts'
+
+const LINGER_MS = 1500
+// Exit must come within linger plus this: process teardown on a busy two-core machine.
+const MARGIN_MS = 2000
+
+async function queued(url: string, endpoint: string): Promise<number> {
+  return sampleValue(await (await fetch(`${url}/metrics`)).text(), 'zeek_zmq_endpoint_queue_records', { endpoint })
+}
+
+describe('shutdown', () => {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    test(`${signal} with no subscriber: waits out linger, counts what is left, logs the summary, exits 0`, async (t) => {
+      const dir = ipcDir(t)
+      const shipper = spawnShipper(t, {
+        ZEEK_ZMQ_INPUTS: `ipc://${join(dir, 'zeek.sock')}`,
+        ZEEK_ZMQ_ENDPOINTS: `ipc://${join(dir, 'nobody.sock')}?name=nobody&linger=${LINGER_MS}`,
+      })
+      const { url } = (await shipper.line('shipper ready')) as { url: string }
+      const pub = await publisher(t, `ipc://${join(dir, 'zeek.sock')}`)
+      for (let i = 0; i < 25; i++) await pub.send(zeekMessage(i))
+      await waitFor(async () => (await queued(url, 'nobody')) === 25, '25 queued records')
+
+      const sentAt = Date.now()
+      process.kill(shipper.child.pid!, signal)
+      const { code, at } = await shipper.exited
+      assert.equal(code, 0)
+      assert.ok(at - sentAt >= LINGER_MS - 100, `exited after ${at - sentAt} ms: linger not honoured`)
+      assert.ok(at - sentAt < LINGER_MS + MARGIN_MS, `exited after ${at - sentAt} ms`)
+      const summary = shipper.logs.find((l) => l.msg === 'endpoint summary')
+      assert.deepEqual(
+        { endpoint: summary?.endpoint, sent: summary?.sent, dropped: summary?.dropped, left: summary?.left },
+        { endpoint: 'nobody', sent: 0, dropped: 25, left: 25 },
+      )
+      assert.equal(shipper.logs.at(-1)?.msg, 'stopped')
+    })
+  }
+
+  test('SIGTERM: a subscriber that arrives within linger gets everything; exit comes as soon as the queue is empty', async (t) => {
+    const dir = ipcDir(t)
+    const late = `ipc://${join(dir, 'late.sock')}`
+    const shipper = spawnShipper(t, {
+      ZEEK_ZMQ_INPUTS: `ipc://${join(dir, 'zeek.sock')}`,
+      ZEEK_ZMQ_ENDPOINTS: `${late}?name=late&linger=20000`,
+    })
+    const { url } = (await shipper.line('shipper ready')) as { url: string }
+    const pub = await publisher(t, `ipc://${join(dir, 'zeek.sock')}`)
+    const messages = Array.from({ length: 200 }, (_, i) => zeekMessage(i))
+    for (const message of messages) await pub.send(message)
+    await waitFor(async () => (await queued(url, 'late')) === 200, '200 queued records')
+
+    process.kill(shipper.child.pid!, 'SIGTERM')
+    await shipper.line('shutting down')
+    const sub = await subscriber(t, { bind: late })
+    assert.deepEqual(await sub.take(200), messages)
+    const { code } = await shipper.exited
+    assert.equal(code, 0)
+    const summary = shipper.logs.find((l) => l.msg === 'endpoint summary')
+    assert.equal(summary?.sent, 200)
+    assert.equal(summary?.left, 0)
+  })
+})
+
+describe('bad configuration', () => {
+  test('exits 78 naming every offending variable, before binding anything', async (t) => {
+    const dir = ipcDir(t)
+    const input = join(dir, 'never', 'zeek.sock')
+    const port = await freePort()
+    const shipper = spawnShipper(t, {
+      ZEEK_ZMQ_INPUTS: `ipc://${input}`,
+      ZEEK_ZMQ_HTTP_PORT: String(port),
+      ZEEK_ZMQ_ENDPOINTS: `udp://collector:5556 ${bindAddress(t, 'tcp')}?mode=bind&hwm=-5&color=blue`,
+      ZEEK_ZMQ_LINGER_MS: 'soon',
+    })
+    const { code } = await shipper.exited
+    assert.equal(code, 78)
+    const stderr = shipper.stderr()
+    assert.match(stderr, /invalid configuration/)
+    assert.match(stderr, /ZEEK_ZMQ_ENDPOINTS: endpoint 1 \(udp:\/\/collector:5556\): .*"udp"/)
+    assert.match(stderr, /ZEEK_ZMQ_ENDPOINTS: endpoint 2 .*hwm "-5"/)
+    assert.match(stderr, /ZEEK_ZMQ_ENDPOINTS: endpoint 2 .*unknown query parameter "color"/)
+    assert.match(stderr, /ZEEK_ZMQ_LINGER_MS: must be a non-negative integer/)
+    assert.equal(existsSync(join(dir, 'never')), false, 'the input socket directory was not created')
+    assert.equal(await listening(port), false, 'nothing listens on the HTTP port')
+    assert.deepEqual(shipper.logs, [])
+  })
+})
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+    server.on('error', reject)
+  })
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1')
+    socket.on('connect', () => (socket.destroy(), resolve(true)))
+    socket.on('error', () => resolve(false))
+  })
+}
