@@ -1,0 +1,113 @@
+// The Helm chart as the tests see it: its values files, Helm's way of merging them, and
+// the mirror of the chart's one mapping from values to the shipper's configuration keys.
+
+import { accessSync, constants, readdirSync, readFileSync } from 'node:fs'
+import { delimiter, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parse } from 'yaml'
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+export const CHART_DIR = join(ROOT, 'helm', 'zeek-zmq-shipper')
+
+export type Values = Record<string, unknown>
+
+/** The endpoint objects of values.yaml, passed to the shipper's config file as they are. */
+export interface EndpointValues {
+  name: string
+  address: string
+  mode?: 'connect' | 'bind'
+  hwm?: number
+  linger?: number
+  include?: string[]
+  exclude?: string[]
+}
+
+/** The values the chart renders into the shipper's configuration. */
+export interface ShipperValues {
+  mode: 'sensor' | 'relay'
+  endpoints: EndpointValues[]
+  hwm: number
+  linger: number
+  sendLogs: string[]
+  excludedLogs: string[]
+  maxRecordBytes: number
+  httpPort: number
+  logLevel: string
+  relay: { inputPort: number }
+}
+
+export function readYaml(path: string): Values {
+  const parsed: unknown = parse(readFileSync(path, 'utf8'))
+  return (parsed ?? {}) as Values
+}
+
+export const defaultValues = (): Values => readYaml(join(CHART_DIR, 'values.yaml'))
+
+/** The scenario files under ci/, by file name. */
+export function ciFiles(): string[] {
+  return readdirSync(join(CHART_DIR, 'ci'))
+    .filter((name) => name.endsWith('.yaml'))
+    .sort()
+}
+
+export const ciValues = (name: string): Values => readYaml(join(CHART_DIR, 'ci', name))
+
+function isMap(value: unknown): value is Values {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** Helm's coalescing of user values over defaults: maps merge, anything else replaces, null deletes. */
+export function mergeValues(defaults: Values, overrides: Values): Values {
+  const merged: Values = { ...defaults }
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === null) delete merged[key]
+    else if (isMap(value) && isMap(merged[key])) merged[key] = mergeValues(merged[key], value)
+    else merged[key] = value
+  }
+  return merged
+}
+
+/** Every scenario a test should cover: values.yaml alone, and each ci/ file over it. */
+export function scenarios(): { name: string; values: Values }[] {
+  const defaults = defaultValues()
+  return [{ name: 'values.yaml', values: defaults }, ...ciFiles().map((name) => ({ name: `ci/${name}`, values: mergeValues(defaults, ciValues(name)) }))]
+}
+
+/** The socket directory that Zeek and the shipper share in sensor mode. */
+export const SOCKET_DIR = '/run/zeek-zmq'
+
+/**
+ * What templates/_helpers.tpl ("zeek-zmq-shipper.config") renders into config.json,
+ * written again in TypeScript so that tests can feed it to the shipper's own loader where
+ * no helm binary exists. Where one does, the Helm tests check that both agree.
+ */
+export function shipperConfig(values: Values): Record<string, unknown> {
+  const v = values as unknown as ShipperValues
+  return {
+    inputs: v.mode === 'relay' ? [`tcp://0.0.0.0:${v.relay.inputPort}`] : [`ipc://${SOCKET_DIR}/zeek.sock`],
+    endpoints: v.endpoints,
+    hwm: v.hwm,
+    lingerMs: v.linger,
+    sendLogs: v.sendLogs,
+    excludedLogs: v.excludedLogs,
+    maxRecordBytes: v.maxRecordBytes,
+    httpHost: '0.0.0.0',
+    httpPort: v.httpPort,
+    logLevel: v.logLevel,
+  }
+}
+
+/** An executable: from the environment variable `envName` if set, else found on PATH. */
+export function findExecutable(name: string, envName?: string): string | undefined {
+  const candidates = [envName === undefined ? undefined : process.env[envName], ...(process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, name))]
+  for (const candidate of candidates) {
+    if (candidate === undefined || candidate === '' || candidate === name) continue
+    try {
+      accessSync(candidate, constants.X_OK)
+      return candidate
+    } catch {
+      // not there; try the next
+    }
+  }
+  return undefined
+}

@@ -1,0 +1,63 @@
+// The shipper settings that values.yaml and each ci/ scenario produce must be accepted by
+// the shipper's real configuration loader, from a JSON file as the chart mounts it.
+
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test, type TestContext } from 'node:test'
+import { loadConfig, type ShipperConfig } from '../../src/config/load-config.ts'
+import { schema } from '../../src/config/schema.ts'
+import { defaultValues, mergeValues, scenarios, shipperConfig, type ShipperValues } from './chart.ts'
+import { MISTAKES } from './mistakes.ts'
+
+function load(t: TestContext, settings: Record<string, unknown>): ShipperConfig {
+  const dir = mkdtempSync(join(tmpdir(), 'zzs-chart-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const file = join(dir, 'config.json')
+  writeFileSync(file, JSON.stringify(settings, null, 2))
+  return loadConfig({ ZEEK_ZMQ_CONFIG: file })
+}
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn()
+  } catch (err) {
+    return ((err as { problems?: string[] }).problems ?? [String(err)])
+  }
+  return []
+}
+
+test('the config file has exactly the keys of the shipper schema (less the file setting itself)', () => {
+  const keys = Object.keys(schema).filter((key) => key !== 'configFile').sort()
+  assert.deepEqual(Object.keys(shipperConfig(defaultValues())).sort(), keys)
+})
+
+for (const { name, values } of scenarios()) {
+  test(`the shipper's configuration loader accepts what ${name} produces`, (t) => {
+    const settings = shipperConfig(values)
+    let config: ShipperConfig | undefined
+    assert.deepEqual(problemsOf(() => (config = load(t, settings))), [])
+    const v = values as unknown as ShipperValues
+    assert.deepEqual(config!.endpoints.map((e) => e.name), v.endpoints.map((e) => e.name))
+    for (const [i, endpoint] of config!.endpoints.entries()) {
+      const given = v.endpoints[i]!
+      assert.equal(endpoint.address, given.address)
+      assert.equal(endpoint.mode, given.mode ?? 'connect')
+      assert.equal(endpoint.hwm, given.hwm ?? v.hwm, `${endpoint.name} hwm`)
+      assert.equal(endpoint.lingerMs, given.linger ?? v.linger, `${endpoint.name} linger`)
+      assert.deepEqual(endpoint.include, given.include ?? v.sendLogs, `${endpoint.name} include`)
+      assert.deepEqual(endpoint.exclude, given.exclude ?? v.excludedLogs, `${endpoint.name} exclude`)
+    }
+    assert.deepEqual(config!.inputs, v.mode === 'relay' ? [`tcp://0.0.0.0:${v.relay.inputPort}`] : ['ipc:///run/zeek-zmq/zeek.sock'])
+    assert.equal(config!.httpPort, v.httpPort)
+    assert.equal(config!.maxRecordBytes, v.maxRecordBytes)
+  })
+}
+
+for (const mistake of MISTAKES.filter((m) => m.shipper === true)) {
+  test(`the shipper's loader refuses ${mistake.what}, as the schema does`, (t) => {
+    const settings = shipperConfig(mergeValues(defaultValues(), mistake.values))
+    assert.notDeepEqual(problemsOf(() => load(t, settings)), [])
+  })
+}

@@ -1,0 +1,262 @@
+// Every PromQL expression of the dashboard and the alert rules, evaluated by a real
+// Prometheus that scrapes a real shipper under load: the shipper runs as a child process
+// (`node src/cli/index.ts run`), the test publishes Zeek-shaped records into its input,
+// one endpoint has a subscriber, the others have none (so queues fill and records drop),
+// and a few malformed messages are rejected.
+
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test, type TestContext } from 'node:test'
+import { Publisher, Subscriber } from 'zeromq'
+import { SHIPPER_METRICS } from '../../src/metrics/metric-names.ts'
+import { spawnCli } from '../cli/cli-process.ts'
+import { findExecutable } from '../helm/chart.ts'
+import { waitFor } from '../helpers/sockets.ts'
+import { zeekMessage } from '../helpers/zeek-records.ts'
+import {
+  dashboardExpressions,
+  labelValuesQuery,
+  metricNames,
+  PROMETHEUS_METRICS,
+  readDashboard,
+  readRules,
+  ruleExpressions,
+  RULES_FILE,
+  substitute,
+  ZEEK_METRICS,
+} from './promql.ts'
+
+const prometheusBin = findExecutable('prometheus', 'PROMETHEUS')
+const skip = prometheusBin === undefined ? 'prometheus is not installed (Debian package prometheus; .ci/run installs it): the dashboard and rule queries cannot be evaluated' : false
+
+/** Panels that must show data whenever records flow (the others may legitimately be empty). */
+const CORE_PANELS = [
+  'Input records/s by path',
+  'Sent records/s per endpoint',
+  'Queue depth vs capacity per endpoint',
+  'Peers per endpoint',
+  // This test also makes drops and rejects happen, so these must show them.
+  'Dropped records/s by endpoint and reason',
+  'Rejected input/s by reason',
+]
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  server.close()
+  await once(server, 'close')
+  return port
+}
+
+interface QueryResult {
+  status: string
+  error?: string
+  data: { resultType: string; result: { metric: Record<string, string>; value: [number, string] }[] }
+}
+
+async function getJson<T>(url: string): Promise<T> {
+  const response = await fetch(url)
+  return (await response.json()) as T
+}
+
+async function startPrometheus(t: TestContext, scrapeTarget: string): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'zzs-prometheus-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const port = await freePort()
+  const config = join(dir, 'prometheus.yml')
+  writeFileSync(
+    config,
+    JSON.stringify({
+      global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
+      rule_files: [RULES_FILE],
+      scrape_configs: [{ job_name: 'zeek-zmq-shipper', static_configs: [{ targets: [scrapeTarget] }] }],
+    }),
+  )
+  const child = spawn(
+    prometheusBin!,
+    [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  )
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  const exited = once(child, 'exit')
+  t.after(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+    await exited
+    clearTimeout(timer)
+  })
+  const url = `http://127.0.0.1:${port}`
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`prometheus exited (${child.exitCode}):\n${stderr}`)
+      return (await fetch(`${url}/-/ready`).catch(() => undefined))?.ok === true
+    },
+    'prometheus to be ready',
+    30_000,
+    100,
+  )
+  return url
+}
+
+/** Publishes Zeek-shaped records at a bounded rate (and a malformed message now and then) until stopped. */
+function publishLoad(t: TestContext, input: string): { stop(): void; sent(): number } {
+  const pub = new Publisher({ linger: 0, sendHighWaterMark: 10_000 })
+  pub.connect(input)
+  let sent = 0
+  let stopped = false
+  let busy = false // zeromq.js allows one send in flight per socket
+  const perTick = 20 // every 20 ms: about 1,000 records/s
+  const deadline = Date.now() + 90_000 // bounded even if the test hangs
+  const timer = setInterval(() => {
+    if (stopped || Date.now() > deadline) return stop()
+    if (busy) return
+    busy = true
+    void (async () => {
+      for (let i = 0; i < perTick; i++) await pub.send(zeekMessage(sent++))
+      if (sent % 500 < perTick) {
+        await pub.send([Buffer.from('conn'), Buffer.from('{}'), Buffer.from('extra frame')])
+        await pub.send([Buffer.from('not a path!'), Buffer.from('{}')])
+      }
+    })()
+      .catch(() => stop())
+      .finally(() => (busy = false))
+  }, 20)
+  function stop(): void {
+    stopped = true
+    clearInterval(timer)
+  }
+  t.after(() => {
+    stop()
+    pub.close()
+  })
+  return { stop, sent: () => sent }
+}
+
+test('Prometheus evaluates every dashboard and alert expression against a shipper under load', { skip, timeout: 120_000 }, async (t) => {
+  const [httpPort, inputPort, portA, portB, portC] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()])
+  const endpoints = [
+    `tcp://127.0.0.1:${portA}?name=a&mode=bind`, // has a subscriber: sent and peers have data
+    `tcp://127.0.0.1:${portB}?name=b&mode=bind&hwm=50`, // no subscriber: its queue fills and drops
+    `tcp://127.0.0.1:${portC}?name=c&include=conn,dns&hwm=100`, // connect mode, nobody binds: filtered, queued, dropped
+  ]
+  const shipper = spawnCli(t, ['run'], {
+    ZEEK_ZMQ_HTTP_HOST: '127.0.0.1',
+    ZEEK_ZMQ_HTTP_PORT: String(httpPort),
+    ZEEK_ZMQ_INPUTS: `tcp://127.0.0.1:${inputPort}`,
+    ZEEK_ZMQ_ENDPOINTS: endpoints.join(' '),
+    ZEEK_ZMQ_LINGER_MS: '0',
+    ZEEK_ZMQ_LOG_LEVEL: 'error',
+  })
+  const shipperUrl = `http://127.0.0.1:${httpPort}`
+  await waitFor(
+    async () => {
+      if (shipper.stderr().includes('invalid configuration')) throw new Error(shipper.stderr())
+      return (await fetch(`${shipperUrl}/readyz`).catch(() => undefined))?.ok === true
+    },
+    'the shipper to be ready',
+    30_000,
+    50,
+  )
+
+  const sub = new Subscriber({ linger: 0 })
+  sub.connect(`tcp://127.0.0.1:${portA}`)
+  sub.subscribe()
+  let received = 0
+  void (async () => {
+    for await (const _ of sub) received++
+  })().catch(() => undefined)
+  t.after(() => sub.close())
+
+  const prometheus = await startPrometheus(t, `127.0.0.1:${httpPort}`)
+  const load = publishLoad(t, `tcp://127.0.0.1:${inputPort}`)
+
+  const query = (expr: string): Promise<QueryResult> => getJson<QueryResult>(`${prometheus}/api/v1/query?query=${encodeURIComponent(expr)}`)
+  const instance = `127.0.0.1:${httpPort}`
+  const variables: Record<string, string> = {
+    datasource: 'prometheus',
+    // As Grafana writes a multi-value variable: regex-escaped values in a group.
+    instance: `(${instance.replace(/\./g, '\\\\.')})`,
+    endpoint: '(a|b|c)',
+    zeek_instance: '.+',
+    __rate_interval: '4s',
+    __range: '1m',
+  }
+  const panels = dashboardExpressions(readDashboard()).map((e) => ({ ...e, expr: substitute(e.expr, variables) }))
+
+  // Data for the core panels once Prometheus has a few scrapes of records flowing.
+  for (const { source, expr, panel } of panels.filter((p) => CORE_PANELS.includes(p.panel))) {
+    await waitFor(async () => (await query(expr)).data?.result.length > 0, `data for ${source} (${panel}): ${expr}`, 30_000, 250)
+  }
+  assert.ok(received > 0, 'the subscriber of endpoint a received records')
+
+  // Every expression, panels and rules alike, is valid PromQL over the real series.
+  for (const { source, expr } of [...panels, ...ruleExpressions()]) {
+    const result = await query(expr)
+    assert.equal(result.status, 'success', `${source}: ${expr}: ${result.error}`)
+  }
+
+  // The variables' label_values() queries find the shipper and its endpoints.
+  for (const variable of readDashboard().templating.list) {
+    const lv = labelValuesQuery(variable)
+    if (lv === undefined || variable.name === 'zeek_instance') continue
+    const url = `${prometheus}/api/v1/label/${lv.label}/values?match[]=${encodeURIComponent(substitute(lv.selector, variables))}`
+    const values = (await getJson<{ data: string[] }>(url)).data
+    assert.ok(values.length > 0, `variable ${variable.name}: ${lv.selector} finds no ${lv.label}`)
+  }
+
+  // Prometheus loaded the rule file and evaluates every rule without error; the alerts that
+  // this load must raise are firing (or pending, for those with a hold time).
+  await waitFor(
+    async () => {
+      const rules = (await getJson<{ data: { groups: { rules: { name: string; health: string; lastError?: string }[] }[] } }>(`${prometheus}/api/v1/rules`)).data.groups.flatMap((g) => g.rules)
+      const bad = rules.filter((rule) => rule.health !== 'ok')
+      if (bad.some((rule) => rule.health === 'err')) throw new Error(`rules failing: ${JSON.stringify(bad)}`)
+      return rules.length === readRules().length && bad.length === 0
+    },
+    'every rule to be evaluated',
+    20_000,
+    250,
+  )
+  const expected = [
+    { alertname: 'ZeekZmqShipperRecordsDropped', endpoint: 'b', state: 'firing' },
+    { alertname: 'ZeekZmqShipperInputRejected', reason: 'frame_count', state: 'firing' },
+    { alertname: 'ZeekZmqShipperQueueNearlyFull', endpoint: 'b', state: 'pending' },
+    { alertname: 'ZeekZmqShipperEndpointWithoutPeers', endpoint: 'b', state: 'pending' },
+    { alertname: 'ZeekZmqShipperEndpointWithoutPeers', endpoint: 'c', state: 'pending' },
+  ]
+  await waitFor(
+    async () => {
+      const alerts = (await getJson<{ data: { alerts: { labels: Record<string, string>; state: string }[] } }>(`${prometheus}/api/v1/alerts`)).data.alerts
+      return expected.every(({ state, ...labels }) =>
+        alerts.some((alert) => alert.state === state && Object.entries(labels).every(([k, v]) => alert.labels[k] === v)),
+      )
+    },
+    `the alerts ${JSON.stringify(expected)}`,
+    20_000,
+    250,
+  )
+  const alerts = (await getJson<{ data: { alerts: { labels: Record<string, string> }[] } }>(`${prometheus}/api/v1/alerts`)).data.alerts
+  assert.ok(!alerts.some((alert) => alert.labels.endpoint === 'a'), `endpoint a, which has a subscriber, raised ${JSON.stringify(alerts)}`)
+  load.stop()
+
+  // Every metric name used exists in the shipper's own /metrics (Zeek's and Prometheus's aside).
+  const exposition = await (await fetch(`${shipperUrl}/metrics`)).text()
+  const exported = new Set([...exposition.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!))
+  for (const metric of SHIPPER_METRICS) assert.ok(exported.has(metric.name), `/metrics lacks ${metric.name}`)
+  for (const { source, expr } of [...panels, ...ruleExpressions()]) {
+    for (const name of metricNames(expr)) {
+      if (ZEEK_METRICS.has(name) || PROMETHEUS_METRICS.has(name)) continue
+      assert.ok(exported.has(name), `${source} uses ${name}, which the shipper's /metrics does not export`)
+    }
+  }
+  assert.ok(load.sent() > 0)
+})
