@@ -1,13 +1,13 @@
-// Runs `node src/cli/index.ts ...` as a child process, as users run the CLI, and gives
-// tests its output line by line with timeouts instead of sleeps. The child is killed
-// after the test if it is still running.
+// Runs a program as a child process (the CLI as `node src/cli/index.ts ...`, as users run
+// it, or a script) and gives tests its output with timeouts instead of sleeps. The child
+// is killed after the test if it is still running.
 
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import type { TestContext } from 'node:test'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const CLI = 'src/cli/index.ts'
 
 export interface CliProcess {
@@ -22,7 +22,12 @@ export interface CliProcess {
 }
 
 export function spawnCli(t: TestContext, args: string[], env: Record<string, string> = {}): CliProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  return spawnProcess(t, process.execPath, [CLI, ...args], { ...process.env, ...env })
+}
+
+/** Runs `command` in the repository's root with exactly the environment `env`. */
+export function spawnProcess(t: TestContext, command: string, args: string[], env: NodeJS.ProcessEnv): CliProcess {
+  const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   let err = ''
   const waiters = new Set<() => void>()
@@ -63,7 +68,7 @@ export function spawnCli(t: TestContext, args: string[], env: Record<string, str
         if (attempt()) return
         if (child.exitCode !== null || child.signalCode !== null) {
           cleanup()
-          reject(new Error(`the CLI exited (${child.exitCode ?? child.signalCode}) before ${what()}\nstdout:\n${out}\nstderr:\n${err}`))
+          reject(new Error(`the process exited (${child.exitCode ?? child.signalCode}) before ${what()}\nstdout:\n${out}\nstderr:\n${err}`))
         }
       }
       const cleanup = (): void => {

@@ -1,0 +1,62 @@
+##! What the container adds to the writer plugin: the shared socket as the default
+##! endpoint, a switch for Zeek's own ASCII logs, and a check that every stream named in
+##! ZEEK_SEND_LOGS or ZEEK_EXCLUDED_LOG_IDS exists, so that a typo stops Zeek instead of
+##! silently sending nothing.
+
+module ZeekZmqShipper;
+
+export {
+	## Whether Zeek also writes its ASCII logs to disk (ZEEK_DISK_LOGS). Off in the
+	## container: the shipper is where the records go.
+	const disk_logs = F &redef;
+}
+
+# The socket the shipper binds; the entrypoint's settings override it from
+# ZEEK_ZMQ_WRITER_ENDPOINT.
+redef LogZeroMQ::endpoint = "ipc:///run/zeek-zmq/zeek.sock";
+
+# A local ipc hop to the shipper should not drop: the shipper's own queues are where
+# drops are decided and counted.
+redef LogZeroMQ::zmq_hwm = 100000;
+
+# The writer's PUB socket connects; records written before the shipper's subscription
+# arrives would be lost (ZeroMQ's slow joiner). Each log writer pauses this long after
+# connecting, in its own thread, while Zeek queues the writes.
+redef LogZeroMQ::zmq_connect_pause = 1000;
+
+function check_streams(ids: set[Log::ID], setting: string)
+	{
+	for ( id in ids )
+		{
+		if ( id !in Log::active_streams )
+			Reporter::fatal(fmt("%s names %s, but no loaded script creates that log stream", setting, id));
+		}
+	}
+
+# After the streams are created (priority 5 in their modules) and before the writer
+# plugin adds its filters (priority -5).
+event zeek_init() &priority=-4
+	{
+	check_streams(LogZeroMQ::send_logs, "ZEEK_SEND_LOGS");
+	check_streams(LogZeroMQ::excluded_log_ids, "ZEEK_EXCLUDED_LOG_IDS");
+	}
+
+# After the writer plugin has added its filters: say where the records go, and switch
+# off the ASCII files unless they were asked for.
+event zeek_init() &priority=-10
+	{
+	local sent = 0;
+	for ( id in Log::active_streams )
+		{
+		if ( id in LogZeroMQ::excluded_log_ids ||
+		     (|LogZeroMQ::send_logs| > 0 && id !in LogZeroMQ::send_logs) )
+			next;
+		++sent;
+		}
+	print fmt("zeek-zmq-shipper: %d of %d log streams go to %s", sent, |Log::active_streams|, LogZeroMQ::endpoint);
+
+	if ( disk_logs )
+		return;
+	for ( id in Log::active_streams )
+		Log::remove_default_filter(id);
+	}
