@@ -7,7 +7,7 @@ export type { Logger }
 
 export function createLogger(level: string): Logger {
   // Synchronous writes: the last lines before exit (the shutdown summary) must not be lost.
-  return pino({ level, base: { service: 'zeek-zmq-shipper' } }, pino.destination({ dest: 1, sync: true }))
+  return pino({ level, base: { service: 'zeek-zmq-shipper', pid: process.pid } }, pino.destination({ dest: 1, sync: true }))
 }
 
 /**

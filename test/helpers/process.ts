@@ -43,10 +43,12 @@ export function spawnShipper(t: TestContext, env: Record<string, string>, comman
     child.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
   )
   t.after(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      process.kill(-child.pid!, 'SIGKILL')
-      await exited
+    try {
+      process.kill(-child.pid!, 'SIGKILL') // whatever of the group is still there
+    } catch {
+      // all gone already
     }
+    await exited
   })
   return {
     child,
