@@ -29,7 +29,7 @@ function check_streams(ids: set[Log::ID], setting: string)
 	for ( id in ids )
 		{
 		if ( id !in Log::active_streams )
-			Reporter::fatal(fmt("%s names %s, but no loaded script creates that log stream", setting, id));
+			Reporter::fatal(fmt("%s names %s, which is not an active log stream: no loaded script creates it, or it is disabled", setting, id));
 		}
 	}
 
