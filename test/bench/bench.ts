@@ -1,0 +1,200 @@
+// npm run bench: the shipper against libzmq's own forwarder and the simplest zeromq.js
+// loop, measured in the same run on the same machine, over ipc with real-shaped records.
+//
+// Every forwarder runs in its own process; its CPU time and peak RSS are read from /proc.
+// Producer and consumer run in processes of their own beside it and share the machine's
+// cores: figures are for comparison within one run, not absolute.
+
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const HERE = fileURLToPath(new URL('.', import.meta.url))
+const CLI = fileURLToPath(new URL('../../src/cli/index.ts', import.meta.url))
+const CLOCK_TICKS = 100 // USER_HZ on Linux
+const STEADY_RATE = 20_000
+const STEADY_SECONDS = Number(process.env.BENCH_STEADY_SECONDS ?? 5)
+const STEP_SECONDS = Number(process.env.BENCH_STEP_SECONDS ?? 2)
+const STEP_RATES = [20_000, 40_000, 60_000, 80_000, 100_000, 130_000, 160_000, 200_000, 250_000]
+
+type Kind = 'proxy' | 'loop' | 'shipper'
+
+interface Started {
+  readonly child: ChildProcess
+  readonly lines: string[]
+}
+
+function start(command: string[], env: NodeJS.ProcessEnv = process.env): Started {
+  const child = spawn(command[0]!, command.slice(1), { env, stdio: ['ignore', 'pipe', 'inherit'] })
+  const lines: string[] = []
+  let rest = ''
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    const parts = (rest + chunk).split('\n')
+    rest = parts.pop()!
+    lines.push(...parts)
+  })
+  return { child, lines }
+}
+
+async function until<T>(check: () => T | undefined, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = check()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`)
+    await sleep(20)
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function stop(started: Started): Promise<void> {
+  if (started.child.exitCode !== null) return
+  const exited = new Promise((resolve) => started.child.once('exit', resolve))
+  started.child.kill('SIGTERM')
+  await exited
+}
+
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS // utime + stime
+}
+
+function peakRssMiB(pid: number): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return Number(match?.[1] ?? 0) / 1024
+}
+
+/** Starts a forwarder with `endpoints` outputs; returns it and the addresses consumers use. */
+async function startForwarder(kind: Kind, dir: string, endpoints: number): Promise<{ forwarder: Started; input: string; outputs: string[] }> {
+  const input = `ipc://${join(dir, `${kind}-in.sock`)}`
+  const outs = Array.from({ length: endpoints }, (_, i) => `ipc://${join(dir, `${kind}-out${i}.sock`)}`)
+  if (kind === 'shipper') {
+    const forwarder = start([process.execPath, CLI, 'run'], {
+      ...process.env,
+      ZEEK_ZMQ_INPUTS: input,
+      ZEEK_ZMQ_ENDPOINTS: outs.map((address, i) => `${address}?mode=bind&name=e${i}`).join(' '),
+      ZEEK_ZMQ_HTTP_HOST: '127.0.0.1',
+      ZEEK_ZMQ_HTTP_PORT: '0',
+      ZEEK_ZMQ_LINGER_MS: '0',
+    })
+    await until(() => (forwarder.lines.some((l) => l.includes('"shipper ready"')) ? true : undefined), 'the shipper')
+    return { forwarder, input, outputs: outs }
+  }
+  // libzmq's proxy fans out inside one XPUB socket: every consumer connects to it.
+  const bound = kind === 'proxy' ? [outs[0]!] : outs
+  const forwarder = start([process.execPath, join(HERE, 'forwarder.ts'), kind, input, ...bound])
+  await until(() => (forwarder.lines.includes('ready') ? true : undefined), kind)
+  return { forwarder, input, outputs: kind === 'proxy' ? outs.map(() => outs[0]!) : outs }
+}
+
+function lastCounts(consumer: Started): number[] {
+  for (let i = consumer.lines.length - 1; i >= 0; i--) {
+    const line = consumer.lines[i]!
+    if (line.startsWith('{')) return (JSON.parse(line) as { counts: number[] }).counts
+  }
+  return []
+}
+
+/** Waits until the consumer's counts stop moving, and returns their sum. */
+async function settledTotal(consumer: Started): Promise<number> {
+  let previous = -1
+  for (;;) {
+    await sleep(600)
+    const total = lastCounts(consumer).reduce((a, b) => a + b, 0)
+    if (total === previous) return total
+    previous = total
+  }
+}
+
+async function produce(input: string, rate: number, seconds: number): Promise<{ sent: number; seconds: number }> {
+  const producer = start([process.execPath, join(HERE, 'producer.ts'), input, String(rate), String(seconds)])
+  await new Promise((resolve) => producer.child.once('exit', resolve))
+  return JSON.parse(producer.lines.find((l) => l.startsWith('{'))!) as { sent: number; seconds: number }
+}
+
+interface Steady {
+  cpuPerMillion: number
+  peakRss: number
+  loss: number
+}
+
+interface Result {
+  kind: Kind
+  endpoints: number
+  steady: Steady
+  maxRate: string
+}
+
+async function measure(kind: Kind, endpoints: number, dir: string): Promise<Result> {
+  const { forwarder, input, outputs } = await startForwarder(kind, dir, endpoints)
+  const consumer = start([process.execPath, join(HERE, 'consumer.ts'), ...outputs])
+  try {
+    await until(() => (consumer.lines.includes('ready') ? true : undefined), 'the consumer')
+    await sleep(1000) // subscriptions travel to the forwarder
+    const pid = forwarder.child.pid!
+
+    // (a) a busy sensor's steady rate
+    const cpuBefore = cpuSeconds(pid)
+    const steadyRun = await produce(input, STEADY_RATE, STEADY_SECONDS)
+    const delivered = await settledTotal(consumer)
+    const steady: Steady = {
+      cpuPerMillion: ((cpuSeconds(pid) - cpuBefore) / steadyRun.sent) * 1e6,
+      peakRss: peakRssMiB(pid),
+      loss: steadyRun.sent * endpoints - delivered,
+    }
+
+    // (b) the highest rate delivered without loss
+    let best = 'none'
+    let base = delivered
+    for (const rate of STEP_RATES) {
+      const run = await produce(input, rate, STEP_SECONDS)
+      const total = await settledTotal(consumer)
+      const lost = run.sent * endpoints - (total - base)
+      base = total
+      if (run.seconds > STEP_SECONDS * 1.15) {
+        best = `>= ${best} (producer could not reach ${rate}/s)`
+        break
+      }
+      if (lost > 0) break
+      best = String(rate)
+    }
+    return { kind, endpoints, steady, maxRate: best }
+  } finally {
+    await stop(consumer)
+    await stop(forwarder)
+  }
+}
+
+function ratio(a: number, b: number): string {
+  return b === 0 ? 'n/a' : `${(a / b).toFixed(2)}x`
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'zzs-bench-'))
+try {
+  console.log(`zeek-zmq-shipper bench: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node.js ${process.version}`)
+  console.log(`producer, forwarder and consumer each run in their own process and share these cores.\n`)
+  const results: Result[] = []
+  for (const endpoints of [1, 4]) {
+    for (const kind of ['proxy', 'loop', 'shipper'] as const) {
+      const result = await measure(kind, endpoints, dir)
+      results.push(result)
+      console.log(
+        `${kind.padEnd(8)} ${endpoints} endpoint(s): ${result.steady.cpuPerMillion.toFixed(2)} CPU s per million records at ${STEADY_RATE}/s, ` +
+          `peak RSS ${result.steady.peakRss.toFixed(1)} MiB, lost ${result.steady.loss}; highest lossless rate ${result.maxRate}/s`,
+      )
+    }
+  }
+  console.log('\n| forwarder | endpoints | CPU s / million records @ 20k/s | vs simplest loop | peak RSS MiB | lost @ 20k/s | highest rate without loss (records/s) |')
+  console.log('|---|---|---|---|---|---|---|')
+  for (const r of results) {
+    const loop = results.find((x) => x.kind === 'loop' && x.endpoints === r.endpoints)!
+    console.log(
+      `| ${r.kind} | ${r.endpoints} | ${r.steady.cpuPerMillion.toFixed(2)} | ${ratio(r.steady.cpuPerMillion, loop.steady.cpuPerMillion)} | ${r.steady.peakRss.toFixed(1)} | ${r.steady.loss} | ${r.maxRate} |`,
+    )
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true })
+}
