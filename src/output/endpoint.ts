@@ -182,7 +182,12 @@ export class Endpoint {
           this.counters.filtered++
           continue
         }
-        if (!(await this.#send(message))) continue
+        try {
+          await this.#socket.send(message)
+        } catch (err) {
+          await this.#pauseAfter(err)
+          continue
+        }
         if (this.#closed) break // close() has already counted it among the dropped
         this.queue.shift()
         this.counters.sentByPath[path.id]!++
@@ -194,18 +199,13 @@ export class Endpoint {
     }
   }
 
-  /** Sends one record; returns false when it must be tried again (after a pause). */
-  async #send(message: ZeekMessage): Promise<boolean> {
-    try {
-      await this.#socket.send(message)
-      return true
-    } catch (err) {
-      if (this.#closed) return false
-      const full = (err as { code?: string }).code === 'EAGAIN'
-      if (!full) this.#warnings.warn(`send-${this.name}`, { err, endpoint: this.name }, 'endpoint send failed; will retry')
-      await delay(full ? FULL_RETRY_MS : ERROR_RETRY_MS, undefined, { signal: this.#stopRetries.signal }).catch(() => {})
-      return false
-    }
+  /** After a failed send: the record stays at the head of the queue, to be tried again. */
+  async #pauseAfter(err: unknown): Promise<void> {
+    if (this.#closed) return
+    // EAGAIN: a subscriber's ZeroMQ buffer is full (noDrop); it will have room shortly.
+    const full = (err as { code?: string }).code === 'EAGAIN'
+    if (!full) this.#warnings.warn(`send-${this.name}`, { err, endpoint: this.name }, 'endpoint send failed; will retry')
+    await delay(full ? FULL_RETRY_MS : ERROR_RETRY_MS, undefined, { signal: this.#stopRetries.signal }).catch(() => {})
   }
 
   async #watchSubscriptions(): Promise<void> {

@@ -17,6 +17,8 @@ export class Subscriptions {
   // Keyed by the topic bytes read as latin1, which maps bytes to characters one to one.
   readonly #topics = new Map<string, Topic>()
   #count = 0
+  /** Subscriptions to topic "", which matches every path: the common case, checked per record. */
+  #everything = 0
 
   /** Live subscriptions: while there are none, the endpoint holds its records. */
   get count(): number {
@@ -34,11 +36,13 @@ export class Subscriptions {
       if (topic === undefined) this.#topics.set(key, { bytes: Buffer.from(bytes), count: 1 })
       else topic.count++
       this.#count++
+      if (bytes.length === 0) this.#everything++
       return true
     }
     if (topic === undefined) return false
     topic.count--
     this.#count--
+    if (bytes.length === 0) this.#everything--
     if (topic.count === 0) this.#topics.delete(key)
     return true
   }
@@ -49,7 +53,7 @@ export class Subscriptions {
    * endpoint counts it as filtered instead.
    */
   wants(path: Buffer): boolean {
-    if (this.#topics.has('')) return true
+    if (this.#everything > 0) return true
     for (const topic of this.#topics.values()) {
       const prefix = topic.bytes
       if (prefix.length <= path.length && prefix.compare(path, 0, prefix.length) === 0) return true

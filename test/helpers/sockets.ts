@@ -83,13 +83,13 @@ export class TestSubscriber {
 export async function subscriber(
   t: TestContext,
   how: { bind: string } | { connect: string },
-  options: { receiveHighWaterMark?: number; receiveBufferSize?: number; stalled?: boolean } = {},
+  options: { receiveHighWaterMark?: number; receiveBufferSize?: number; stalled?: boolean; topics?: string[] } = {},
 ): Promise<TestSubscriber> {
-  const { stalled = false, ...socketOptions } = options
+  const { stalled = false, topics = [''], ...socketOptions } = options
   const socket = new Subscriber({ linger: 0, ...socketOptions })
   const sub = new TestSubscriber(socket)
   t.after(() => socket.close())
-  socket.subscribe()
+  socket.subscribe(...topics)
   if ('bind' in how) await socket.bind(how.bind)
   else socket.connect(how.connect)
   if (!stalled) sub.read()

@@ -57,5 +57,20 @@ for (const transport of TRANSPORTS) {
       assert.equal(await shipper.metric('zeek_zmq_endpoint_filtered_records_total', { endpoint: 'all' }), 3)
       assert.equal(await shipper.metric('zeek_zmq_endpoint_filtered_records_total', { endpoint: 'some' }), 12)
     })
+
+    test("subscribers' own topics: records no subscriber wants are counted as filtered, not lost unseen", async (t) => {
+      const shipper = await startShipper(t, { ZEEK_ZMQ_ENDPOINTS: `${bindAddress(t, transport)}?name=topics&mode=bind` })
+      const dnsOnly = await subscriber(t, { connect: shipper.endpoint('topics').address }, { topics: ['dns'] })
+      const httpOnly = await subscriber(t, { connect: shipper.endpoint('topics').address }, { topics: ['http'] })
+      await waitFor(() => shipper.endpoint('topics').peers === 2, 'two subscriptions')
+
+      const messages = Array.from({ length: 50 }, (_, i) => zeekMessage(i))
+      await publishAll(shipper, await publisher(t, shipper.input), messages)
+      assert.deepEqual(await dnsOnly.take(10), messages.filter(([path]) => path!.toString() === 'dns'))
+      assert.deepEqual(await httpOnly.take(10), messages.filter(([path]) => path!.toString() === 'http'))
+      await waitFor(() => shipper.endpoint('topics').queue.length === 0, 'the queue to empty')
+      assert.equal(await shipper.metric('zeek_zmq_endpoint_filtered_records_total', { endpoint: 'topics' }), 30)
+      assert.equal(shipper.endpoint('topics').sent, 20)
+    })
   })
 }
