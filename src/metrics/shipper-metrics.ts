@@ -17,32 +17,26 @@ export interface MetricSource {
 type Labels = Record<string, string>
 type Sample = [Labels, number]
 
-// A counter whose value is owned by the shipper: at each scrape, prom-client's copy is
-// replaced by the current totals.
-function counter(registry: Registry, spec: MetricSpec, samples: () => Iterable<Sample>): void {
-  new Counter({
-    name: spec.name,
-    help: spec.help,
-    labelNames: spec.labels,
-    registers: [registry],
-    collect() {
-      this.reset()
-      for (const [labels, value] of samples()) this.inc(labels, value)
-    },
-  })
-}
-
-function gauge(registry: Registry, spec: MetricSpec, samples: () => Iterable<Sample>): void {
-  new Gauge({
-    name: spec.name,
-    help: spec.help,
-    labelNames: spec.labels,
-    registers: [registry],
-    collect() {
-      this.reset()
-      for (const [labels, value] of samples()) this.set(labels, value)
-    },
-  })
+// The shipper owns every value; at each scrape prom-client's copy is replaced by the
+// current ones. The metric's type, from metric-names.ts, picks the prom-client class.
+function register(registry: Registry, spec: MetricSpec, samples: () => Iterable<Sample>): void {
+  const common = { name: spec.name, help: spec.help, labelNames: spec.labels, registers: [registry] }
+  if (spec.type === 'counter') {
+    new Counter({
+      ...common,
+      collect() {
+        this.reset()
+        for (const [labels, value] of samples()) this.inc(labels, value)
+      },
+    })
+  } else {
+    new Gauge({
+      ...common,
+      collect() {
+        for (const [labels, value] of samples()) this.set(labels, value)
+      },
+    })
+  }
 }
 
 function perEndpoint(source: MetricSource, value: (endpoint: Endpoint) => number): () => Sample[] {
@@ -53,27 +47,27 @@ export function createMetricsRegistry(source: MetricSource): Registry {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
 
-  counter(registry, names.INPUT_RECORDS, () => source.paths().map((path) => [{ path: path.name }, path.records]))
-  counter(registry, names.INPUT_BYTES, () => [[{}, source.input.bytes]])
-  counter(registry, names.INPUT_REJECTED, () => REJECT_REASONS.map((reason) => [{ reason }, source.input.rejected[reason]]))
+  register(registry, names.INPUT_RECORDS, () => source.paths().map((path) => [{ path: path.name }, path.records]))
+  register(registry, names.INPUT_BYTES, () => [[{}, source.input.bytes]])
+  register(registry, names.INPUT_REJECTED, () => REJECT_REASONS.map((reason) => [{ reason }, source.input.rejected[reason]]))
 
-  counter(registry, names.ENDPOINT_SENT_RECORDS, function* () {
+  register(registry, names.ENDPOINT_SENT_RECORDS, function* () {
     const paths = source.paths()
     for (const [i, endpoint] of source.endpoints.entries()) {
       // Every path the endpoint admits is exported, at zero too, so rate() sees its first record.
       for (const path of paths) if (path.admitted[i]) yield [{ endpoint: endpoint.name, path: path.name }, endpoint.counters.sentByPath[path.id]!]
     }
   })
-  counter(registry, names.ENDPOINT_SENT_BYTES, perEndpoint(source, (e) => e.counters.sentBytes))
-  counter(registry, names.ENDPOINT_FILTERED_RECORDS, perEndpoint(source, (e) => e.counters.filtered))
-  counter(registry, names.ENDPOINT_DROPPED_RECORDS, function* () {
+  register(registry, names.ENDPOINT_SENT_BYTES, perEndpoint(source, (e) => e.counters.sentBytes))
+  register(registry, names.ENDPOINT_FILTERED_RECORDS, perEndpoint(source, (e) => e.counters.filtered))
+  register(registry, names.ENDPOINT_DROPPED_RECORDS, function* () {
     for (const endpoint of source.endpoints) {
       yield [{ endpoint: endpoint.name, reason: 'queue_full' }, endpoint.counters.droppedQueueFull]
       yield [{ endpoint: endpoint.name, reason: 'shutdown' }, endpoint.counters.droppedShutdown]
     }
   })
-  gauge(registry, names.ENDPOINT_QUEUE_RECORDS, perEndpoint(source, (e) => e.queue.length))
-  gauge(registry, names.ENDPOINT_QUEUE_CAPACITY, perEndpoint(source, (e) => e.queue.capacity))
-  gauge(registry, names.ENDPOINT_PEERS, perEndpoint(source, (e) => e.peers))
+  register(registry, names.ENDPOINT_QUEUE_RECORDS, perEndpoint(source, (e) => e.queue.length))
+  register(registry, names.ENDPOINT_QUEUE_CAPACITY, perEndpoint(source, (e) => e.queue.capacity))
+  register(registry, names.ENDPOINT_PEERS, perEndpoint(source, (e) => e.peers))
   return registry
 }
