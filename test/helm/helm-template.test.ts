@@ -130,6 +130,8 @@ for (const { name, values } of scenarios()) {
       assert.ok(zeek, 'the Zeek container')
       assert.deepEqual(zeek.securityContext.capabilities, { drop: ['ALL'], add: ['NET_RAW', 'NET_ADMIN'] })
       assert.equal(zeek.env?.find((e) => e.name === 'ZEEK_INTERFACE')?.value, zeekValues.interface)
+      const inputs = shipperConfig(values).inputs as string[]
+      assert.deepEqual([zeek.env?.find((e) => e.name === 'ZEEK_ZMQ_WRITER_ENDPOINT')?.value], inputs, "Zeek's writer connects to the shipper's input")
       for (const container of [shipper, zeek]) assert.equal(container.volumeMounts?.find((m) => m.name === 'socket')?.mountPath, SOCKET_DIR)
       assert.ok(pod.volumes.find((vol) => vol.name === 'socket')?.emptyDir, 'the socket directory is an emptyDir')
     }

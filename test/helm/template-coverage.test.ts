@@ -90,8 +90,8 @@ function evaluate(terms: Term[], values: Values): unknown {
 }
 
 test('the evaluator reads conditions as Helm does', () => {
-  const values = { mode: 'sensor', zeek: { metricsPort: 9911 }, list: [], map: {} }
-  assert.equal(evaluate(parseTerms('and (eq .Values.mode "sensor") (gt (int .Values.zeek.metricsPort) 0)'), values), true)
+  const values = { mode: 'sensor', zeek: { telemetryPort: 9911 }, list: [], map: {} }
+  assert.equal(evaluate(parseTerms('and (eq .Values.mode "sensor") (gt (int .Values.zeek.telemetryPort) 0)'), values), true)
   assert.equal(evaluate(parseTerms('eq .Values.mode "relay"'), values), false)
   assert.equal(truthy(evaluate(parseTerms('.Values.list'), values)), false)
   assert.equal(truthy(evaluate(parseTerms('.Values.map'), values)), false)

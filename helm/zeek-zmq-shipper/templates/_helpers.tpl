@@ -77,6 +77,13 @@ The socket directory shared by Zeek and the shipper in sensor mode.
 {{- end }}
 
 {{/*
+The ipc socket in that directory: the shipper's input binds it, Zeek's writer connects to it.
+*/}}
+{{- define "zeek-zmq-shipper.socket" -}}
+{{- printf "ipc://%s/zeek.sock" (include "zeek-zmq-shipper.socketDir" .) }}
+{{- end }}
+
+{{/*
 The shipper's configuration file. This is the one place where values become the
 shipper's configuration keys (those of its convict schema); endpoints are passed
 through as structured objects, which the shipper's config file accepts as they are.
@@ -84,7 +91,7 @@ The input binds the ipc socket in the directory shared with Zeek (sensor mode) o
 tcp port that remote sensors connect to (relay mode).
 */}}
 {{- define "zeek-zmq-shipper.config" -}}
-{{- $inputs := list (printf "ipc://%s/zeek.sock" (include "zeek-zmq-shipper.socketDir" .)) }}
+{{- $inputs := list (include "zeek-zmq-shipper.socket" .) }}
 {{- if eq .Values.mode "relay" }}
 {{- $inputs = list (printf "tcp://0.0.0.0:%d" (int .Values.relay.inputPort)) }}
 {{- end }}

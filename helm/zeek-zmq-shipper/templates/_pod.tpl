@@ -156,6 +156,8 @@ writing every log record into the shipper's ipc socket.
   env:
     - name: ZEEK_INTERFACE
       value: {{ .Values.zeek.interface | quote }}
+    - name: ZEEK_ZMQ_WRITER_ENDPOINT
+      value: {{ include "zeek-zmq-shipper.socket" . | quote }}
     - name: ZEEK_SEND_LOGS
       value: {{ join "," .Values.zeek.sendLogs | quote }}
     - name: ZEEK_EXCLUDED_LOG_IDS
@@ -166,15 +168,15 @@ writing every log record into the shipper's ipc socket.
       value: {{ int .Values.zeek.writerLingerMs | quote }}
     - name: ZEEK_DISK_LOGS
       value: {{ .Values.zeek.diskLogs | quote }}
-    - name: ZEEK_METRICS_PORT
-      value: {{ int .Values.zeek.metricsPort | quote }}
+    - name: ZEEK_TELEMETRY_PORT
+      value: {{ int .Values.zeek.telemetryPort | quote }}
     {{- with .Values.zeek.extraEnv }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
-  {{- if gt (int .Values.zeek.metricsPort) 0 }}
+  {{- if gt (int .Values.zeek.telemetryPort) 0 }}
   ports:
-    - name: zeek-metrics
-      containerPort: {{ .Values.zeek.metricsPort }}
+    - name: zeek-telemetry
+      containerPort: {{ .Values.zeek.telemetryPort }}
       protocol: TCP
   {{- end }}
   {{- with .Values.zeek.resources }}
