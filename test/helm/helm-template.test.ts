@@ -145,7 +145,12 @@ for (const { name, values } of scenarios()) {
     if (v.mode === 'relay') assert.ok(servicePorts.includes(v.relay.inputPort), 'the Service exposes the relay input')
 
     const enabled = (key: string): boolean => (values[key] as { enabled: boolean }).enabled
-    assert.equal(objects.some((o) => o.kind === 'ServiceMonitor'), enabled('serviceMonitor'))
+    const monitor = objects.find((o) => o.kind === 'ServiceMonitor') as (K8sObject & { spec: { endpoints: { port: string; honorLabels?: boolean }[] } }) | undefined
+    assert.equal(monitor !== undefined, enabled('serviceMonitor'))
+    if (monitor !== undefined) {
+      // Else the operator's target label "endpoint" would replace the metrics' own.
+      assert.equal(monitor.spec.endpoints.find((e) => e.port === 'http')?.honorLabels, true)
+    }
     const rule = objects.find((o) => o.kind === 'PrometheusRule') as (K8sObject & { spec: { groups: unknown } }) | undefined
     assert.equal(rule !== undefined, enabled('prometheusRule'))
     if (rule !== undefined) {
