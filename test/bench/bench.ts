@@ -18,6 +18,10 @@ const STEADY_RATE = 20_000
 const STEADY_SECONDS = Number(process.env.BENCH_STEADY_SECONDS ?? 5)
 const STEP_SECONDS = Number(process.env.BENCH_STEP_SECONDS ?? 2)
 const STEP_RATES = [20_000, 40_000, 60_000, 80_000, 100_000, 130_000, 160_000, 200_000, 250_000]
+// Narrow a run while working on one case: BENCH_KINDS=loop,shipper BENCH_ENDPOINTS=4 BENCH_RATE_STEPS=0
+const KINDS = (process.env.BENCH_KINDS ?? 'proxy,loop,shipper').split(',') as Kind[]
+const ENDPOINT_COUNTS = (process.env.BENCH_ENDPOINTS ?? '1,4').split(',').map(Number)
+const RATE_STEPS = process.env.BENCH_RATE_STEPS === '0' ? [] : STEP_RATES
 
 type Kind = 'proxy' | 'loop' | 'shipper'
 
@@ -149,7 +153,7 @@ async function measure(kind: Kind, endpoints: number, dir: string): Promise<Resu
     // (b) the highest rate delivered without loss
     let best = 'none'
     let base = delivered
-    for (const rate of STEP_RATES) {
+    for (const rate of RATE_STEPS) {
       const run = await produce(input, rate, STEP_SECONDS)
       const total = await settledTotal(consumer)
       const lost = run.sent * endpoints - (total - base)
@@ -177,8 +181,8 @@ try {
   console.log(`zeek-zmq-shipper bench: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node.js ${process.version}`)
   console.log(`producer, forwarder and consumer each run in their own process and share these cores.\n`)
   const results: Result[] = []
-  for (const endpoints of [1, 4]) {
-    for (const kind of ['proxy', 'loop', 'shipper'] as const) {
+  for (const endpoints of ENDPOINT_COUNTS) {
+    for (const kind of KINDS) {
       const result = await measure(kind, endpoints, dir)
       results.push(result)
       console.log(
@@ -190,7 +194,7 @@ try {
   console.log('\n| forwarder | endpoints | CPU s / million records @ 20k/s | vs simplest loop | peak RSS MiB | lost @ 20k/s | highest rate without loss (records/s) |')
   console.log('|---|---|---|---|---|---|---|')
   for (const r of results) {
-    const loop = results.find((x) => x.kind === 'loop' && x.endpoints === r.endpoints)!
+    const loop = results.find((x) => x.kind === 'loop' && x.endpoints === r.endpoints) ?? r
     console.log(
       `| ${r.kind} | ${r.endpoints} | ${r.steady.cpuPerMillion.toFixed(2)} | ${ratio(r.steady.cpuPerMillion, loop.steady.cpuPerMillion)} | ${r.steady.peakRss.toFixed(1)} | ${r.steady.loss} | ${r.maxRate} |`,
     )
