@@ -221,6 +221,7 @@ export class Endpoint {
   }
 
   #settleDrainWaiters(): void {
+    if (this.#drainWaiters.length === 0) return // the usual case, once per record: allocate nothing
     const waiters = this.#drainWaiters
     this.#drainWaiters = []
     for (const resolve of waiters) resolve()

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { sampleValue } from '../helpers/shipper.ts'
-import { spawnShipper } from '../helpers/process.ts'
+import { spawnShipper } from './cli-process.ts'
 import { boundAt, ipcDir, subscriber } from '../helpers/sockets.ts'
 import { zeekMessage } from '../helpers/zeek-records.ts'
 
@@ -54,7 +54,7 @@ test('npm start: a pyzmq PUB stream reaches two subscribers byte for byte', { sk
   const archive = await subscriber(t, { bind: `ipc://${join(dir, 'archive.sock')}` })
   const input = `ipc://${join(dir, 'zeek.sock')}`
   const shipper = spawnShipper(t, { ZEEK_ZMQ_INPUTS: input, ZEEK_ZMQ_ENDPOINTS: `${boundAt(siem)}?name=siem ${boundAt(archive)}?name=archive` }, ['npm', 'start', '--silent'])
-  const { url } = (await shipper.line('shipper ready', 120_000)) as { url: string }
+  const { url } = (await shipper.logLine('shipper ready', 120_000)) as { url: string }
 
   const publish = spawnSync(PYTHON, [script, input, records], { encoding: 'utf8', timeout: 60_000 })
   assert.equal(publish.status, 0, publish.stderr)
@@ -69,10 +69,10 @@ test('npm start: a pyzmq PUB stream reaches two subscribers byte for byte', { sk
   }
 
   // Signal the shipper itself (its pid is in every log line); npm exits as it does.
-  const { pid } = (await shipper.line('shipper ready')) as { pid: number }
-  assert.notEqual(pid, shipper.child.pid)
+  const { pid } = (await shipper.logLine('shipper ready')) as { pid: number }
+  assert.notEqual(pid, shipper.pid)
   process.kill(pid, 'SIGTERM')
   const { code } = await shipper.exited
   assert.equal(code, 0, shipper.stderr())
-  assert.equal(shipper.logs.filter((l) => l.msg === 'endpoint summary').length, 2)
+  assert.equal(shipper.logs().filter((l) => l.msg === 'endpoint summary').length, 2)
 })

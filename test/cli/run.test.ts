@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
-import { spawnShipper } from '../helpers/process.ts'
+import { spawnShipper } from './cli-process.ts'
 import { bindAddress, ipcDir, publisher, subscriber, waitFor } from '../helpers/sockets.ts'
 import { sampleValue } from '../helpers/shipper.ts'
 import { zeekMessage } from '../helpers/zeek-records.ts'
@@ -27,23 +27,24 @@ describe('shutdown', () => {
         ZEEK_ZMQ_INPUTS: `ipc://${join(dir, 'zeek.sock')}`,
         ZEEK_ZMQ_ENDPOINTS: `ipc://${join(dir, 'nobody.sock')}?name=nobody&linger=${LINGER_MS}`,
       })
-      const { url } = (await shipper.line('shipper ready')) as { url: string }
+      const { url } = (await shipper.logLine('shipper ready')) as { url: string }
       const pub = await publisher(t, `ipc://${join(dir, 'zeek.sock')}`)
       for (let i = 0; i < 25; i++) await pub.send(zeekMessage(i))
       await waitFor(async () => (await queued(url, 'nobody')) === 25, '25 queued records')
 
       const sentAt = Date.now()
-      process.kill(shipper.child.pid!, signal)
-      const { code, at } = await shipper.exited
+      process.kill(shipper.pid, signal)
+      const { code } = await shipper.exited
+      const at = Date.now()
       assert.equal(code, 0)
       assert.ok(at - sentAt >= LINGER_MS - 100, `exited after ${at - sentAt} ms: linger not honoured`)
       assert.ok(at - sentAt < LINGER_MS + MARGIN_MS, `exited after ${at - sentAt} ms`)
-      const summary = shipper.logs.find((l) => l.msg === 'endpoint summary')
+      const summary = shipper.logs().find((l) => l.msg === 'endpoint summary')
       assert.deepEqual(
         { endpoint: summary?.endpoint, sent: summary?.sent, dropped: summary?.dropped, left: summary?.left },
         { endpoint: 'nobody', sent: 0, dropped: 25, left: 25 },
       )
-      assert.equal(shipper.logs.at(-1)?.msg, 'stopped')
+      assert.equal(shipper.logs().at(-1)?.msg, 'stopped')
     })
   }
 
@@ -54,19 +55,19 @@ describe('shutdown', () => {
       ZEEK_ZMQ_INPUTS: `ipc://${join(dir, 'zeek.sock')}`,
       ZEEK_ZMQ_ENDPOINTS: `${late}?name=late&linger=20000`,
     })
-    const { url } = (await shipper.line('shipper ready')) as { url: string }
+    const { url } = (await shipper.logLine('shipper ready')) as { url: string }
     const pub = await publisher(t, `ipc://${join(dir, 'zeek.sock')}`)
     const messages = Array.from({ length: 200 }, (_, i) => zeekMessage(i))
     for (const message of messages) await pub.send(message)
     await waitFor(async () => (await queued(url, 'late')) === 200, '200 queued records')
 
-    process.kill(shipper.child.pid!, 'SIGTERM')
-    await shipper.line('shutting down')
+    process.kill(shipper.pid, 'SIGTERM')
+    await shipper.logLine('shutting down')
     const sub = await subscriber(t, { bind: late })
     assert.deepEqual(await sub.take(200), messages)
     const { code } = await shipper.exited
     assert.equal(code, 0)
-    const summary = shipper.logs.find((l) => l.msg === 'endpoint summary')
+    const summary = shipper.logs().find((l) => l.msg === 'endpoint summary')
     assert.equal(summary?.sent, 200)
     assert.equal(summary?.left, 0)
   })
@@ -93,7 +94,7 @@ describe('bad configuration', () => {
     assert.match(stderr, /ZEEK_ZMQ_LINGER_MS: must be a non-negative integer/)
     assert.equal(existsSync(join(dir, 'never')), false, 'the input socket directory was not created')
     assert.equal(await listening(port), false, 'nothing listens on the HTTP port')
-    assert.deepEqual(shipper.logs, [])
+    assert.deepEqual(shipper.logs(), [])
   })
 })
 
