@@ -1,5 +1,8 @@
 // ZeroMQ addresses as the Zeek writer plugin takes them: tcp://host:port or ipc:///path.
 
+import { mkdir } from 'node:fs/promises'
+import { dirname } from 'node:path'
+
 export type Transport = 'tcp' | 'ipc'
 
 export interface ZmqAddress {
@@ -37,4 +40,9 @@ export function parseZmqAddress(text: string, allowWildcardPort: boolean): ZmqAd
   const scheme = /^([a-z0-9+.-]*):\/\//i.exec(text)
   if (scheme !== null) return `address "${text}" uses transport "${scheme[1]}"; only tcp:// and ipc:// are supported`
   return `"${text}" is not a ZeroMQ address (tcp://host:port or ipc:///path)`
+}
+
+/** Before binding an ipc address: creates the socket file's directory if it is missing. */
+export async function makeIpcDirectory(address: string): Promise<void> {
+  if (address.startsWith('ipc://')) await mkdir(dirname(address.slice('ipc://'.length)), { recursive: true })
 }

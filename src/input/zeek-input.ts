@@ -2,10 +2,9 @@
 // checks each message's framing and hands it to the router; it never waits on an endpoint,
 // so Zeek is never slowed by a subscriber.
 
-import { mkdir } from 'node:fs/promises'
-import { dirname } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { Subscriber } from 'zeromq'
+import { makeIpcDirectory } from '../config/zmq-address.ts'
 import { ShipperError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import type { ZeekMessage } from '../queue/endpoint-queue.ts'
@@ -61,7 +60,7 @@ export class ZeekInput {
   async bind(): Promise<void> {
     for (const address of this.addresses) {
       try {
-        if (address.startsWith('ipc://')) await mkdir(dirname(address.slice('ipc://'.length)), { recursive: true })
+        await makeIpcDirectory(address)
         await this.#socket.bind(address)
       } catch (cause) {
         throw new ShipperError('ERR_BIND', `input: cannot bind ${address}: ${(cause as Error).message}`, { cause, address })

@@ -2,11 +2,10 @@
 // other. Everything a slow, dead or absent subscriber can do stays inside this object: the
 // input and the other endpoints never wait on it.
 
-import { mkdir } from 'node:fs/promises'
-import { dirname } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { XPublisher } from 'zeromq'
 import type { EndpointConfig } from '../config/endpoint-spec.ts'
+import { makeIpcDirectory } from '../config/zmq-address.ts'
 import { ShipperError } from '../errors.ts'
 import type { Logger, RateLimitedLog } from '../logger.ts'
 import { EndpointQueue, type ZeekMessage } from '../queue/endpoint-queue.ts'
@@ -112,7 +111,7 @@ export class Endpoint {
   async open(): Promise<void> {
     try {
       if (this.config.mode === 'bind') {
-        if (this.config.transport === 'ipc') await mkdir(dirname(this.config.address.slice('ipc://'.length)), { recursive: true })
+        await makeIpcDirectory(this.config.address)
         await this.#socket.bind(this.config.address)
       } else {
         this.#socket.connect(this.config.address)
