@@ -54,6 +54,9 @@ event zeek_init() &priority=-10
 		++sent;
 		}
 	print fmt("zeek-zmq-shipper: %d of %d log streams go to %s", sent, |Log::active_streams|, LogZeroMQ::endpoint);
+	# Zeek's stdout is buffered when it is not a terminal (a container's log): say
+	# it now, not when Zeek exits, which on a live interface may be days away.
+	flush_all();
 
 	if ( disk_logs )
 		return;
