@@ -8,6 +8,12 @@ set -euo pipefail
 
 if (($# > 0)); then exec "$@"; fi
 
+# Until Zeek runs, this shell is the container's PID 1, and PID 1 ignores every signal
+# it has no handler for: without these, `docker stop` during the wait for the shipper
+# would wait out its whole grace period and then kill. (exec hands Zeek the signals.)
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
 log() { printf 'zeek-entrypoint: %s\n' "$*" >&2; }
 die() {
   local code=$1

@@ -172,6 +172,14 @@ describe('entrypoint.sh', () => {
     assert.match(readFileSync(settings, 'utf8'), new RegExp(`redef LogZeroMQ::endpoint = "ipc://${socketPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}";`))
   })
 
+  test('`docker stop` while it waits for the shipper: exits at once with 143, as PID 1 would not without a handler', async (t) => {
+    const { process: child } = entrypoint(t, { ZEEK_PCAP: pcapFile(t), ZEEK_ZMQ_WRITER_ENDPOINT: `ipc://${join(tempDir(t), 'zeek.sock')}` })
+    await child.stderrMatching(/waiting up to 60s for the shipper's socket/)
+    child.kill('SIGTERM')
+    const { code, signal } = await child.exited
+    assert.deepEqual({ code, signal }, { code: 143, signal: null }, child.stderr())
+  })
+
   test('arguments replace the entrypoint: `docker run IMAGE zeek -N` runs just that', async (t) => {
     const { process: child } = entrypoint(t, {}, ['echo', 'zeek', '-N'])
     const { code } = await child.exited
