@@ -2,27 +2,27 @@
 // other. Everything a slow, dead or absent subscriber can do stays inside this object: the
 // input and the other endpoints never wait on it.
 
-import { setTimeout as delay } from 'node:timers/promises'
-import { XPublisher } from 'zeromq'
+import { setImmediate as nextTurn, setTimeout as delay } from 'node:timers/promises'
+import type { XPublisher } from 'zeromq'
 import type { EndpointConfig } from '../config/endpoint-spec.ts'
 import { makeIpcDirectory } from '../config/zmq-address.ts'
 import { ShipperError } from '../errors.ts'
 import type { Logger, RateLimitedLog } from '../logger.ts'
 import { EndpointQueue, type ZeekMessage } from '../queue/endpoint-queue.ts'
 import { MAX_PATHS, type LogPath } from '../router/path-table.ts'
+import { createEndpointSocket } from './endpoint-socket.ts'
+import { PeerCount } from './peer-count.ts'
 import { Subscriptions } from './subscriptions.ts'
 
 /**
- * ZeroMQ's own send buffer per subscriber. Records in it count as sent, and ZeroMQ loses
- * them if that subscriber disconnects, so it stays small: the endpoint queue does the
- * holding. Large enough that a subscriber keeping up never makes us wait on ZeroMQ.
+ * Retrying a send that ZeroMQ refused because a subscriber's buffer is full: the first
+ * retry soon, then backing off, so that a stalled subscriber costs next to no CPU.
  */
-export const ZMQ_SEND_HWM = 1000
-
-/** How long to wait before retrying a send that ZeroMQ refused because a subscriber is full. */
-const FULL_RETRY_MS = 2
+const FULL_RETRY_MS = { first: 1, max: 50 }
 /** How long to wait after an unexpected socket error before trying again. */
 const ERROR_RETRY_MS = 1000
+/** Sends resolve at once (sendTimeout 0), so the send loop yields to the event loop this often. */
+const SENDS_PER_TURN = 256
 
 export interface EndpointCounters {
   sentBytes: number
@@ -54,10 +54,12 @@ export class Endpoint {
 
   readonly #socket: XPublisher
   readonly #subscriptions = new Subscriptions()
+  readonly #peers: PeerCount
   readonly #logger: Logger
   readonly #warnings: RateLimitedLog
   readonly #stopRetries = new AbortController()
   #sending = false
+  #fullRetryMs = FULL_RETRY_MS.first
   #open = false
   #closed = false
   #drainWaiters: Array<() => void> = []
@@ -67,20 +69,8 @@ export class Endpoint {
     this.queue = new EndpointQueue(config.hwm)
     this.#logger = logger.child({ endpoint: config.name })
     this.#warnings = warnings
-    // All socket options live here, set once from the endpoint's configuration.
-    this.#socket = new XPublisher({
-      // Refuse instead of silently dropping when a subscriber's buffer is full: the
-      // endpoint queue then holds the record, and counts it if it has to drop it.
-      noDrop: true,
-      sendHighWaterMark: Math.min(config.hwm, ZMQ_SEND_HWM),
-      // Connect mode: make no ZeroMQ pipe until the subscriber is really there, so that
-      // records are held in our queue, not in a pipe to nobody, and a subscriber that goes
-      // away takes its subscriptions with it.
-      immediate: config.mode === 'connect',
-      linger: config.lingerMs,
-    })
-    // Every subscribe and unsubscribe, so Subscriptions can count subscribers.
-    this.#socket.verbosity = 'allSubsUnsubs'
+    this.#socket = createEndpointSocket(config)
+    this.#peers = new PeerCount(this.#socket)
   }
 
   get name(): string {
@@ -96,8 +86,9 @@ export class Endpoint {
     return this.#open && !this.#closed
   }
 
+  /** Connected subscribers. */
   get peers(): number {
-    return this.#subscriptions.count
+    return this.#peers.value
   }
 
   get sent(): number {
@@ -132,7 +123,7 @@ export class Endpoint {
       this.counters.droppedQueueFull++
       return
     }
-    if (!this.#sending) void this.#pump()
+    this.#kick()
   }
 
   /** Waits until everything queued is sent, or until `deadline` (epoch ms). */
@@ -171,8 +162,9 @@ export class Endpoint {
   // One send in flight at a time: zeromq.js allows no more, and it keeps the order.
   async #pump(): Promise<void> {
     this.#sending = true
+    let sends = 0
     try {
-      while (!this.#closed && this.#subscriptions.count > 0) {
+      while (!this.#closed && this.#subscriptions.any) {
         const message = this.queue.peekMessage()
         const path = this.queue.peekPath()
         if (message === undefined || path === undefined) break
@@ -191,6 +183,8 @@ export class Endpoint {
         this.queue.shift()
         this.counters.sentByPath[path.id]!++
         this.counters.sentBytes += message[0]!.length + message[1]!.length
+        this.#fullRetryMs = FULL_RETRY_MS.first
+        if (++sends % SENDS_PER_TURN === 0) await nextTurn() // let the input and HTTP run
       }
     } finally {
       this.#sending = false
@@ -201,22 +195,37 @@ export class Endpoint {
   /** After a failed send: the record stays at the head of the queue, to be tried again. */
   async #pauseAfter(err: unknown): Promise<void> {
     if (this.#closed) return
-    // EAGAIN: a subscriber's ZeroMQ buffer is full (noDrop); it will have room shortly.
-    const full = (err as { code?: string }).code === 'EAGAIN'
-    if (!full) this.#warnings.warn(`send-${this.name}`, { err, endpoint: this.name }, 'endpoint send failed; will retry')
-    await delay(full ? FULL_RETRY_MS : ERROR_RETRY_MS, undefined, { signal: this.#stopRetries.signal }).catch(() => {})
+    let pauseMs = ERROR_RETRY_MS
+    if ((err as { code?: string }).code === 'EAGAIN') {
+      // A subscriber's ZeroMQ buffer is full (noDrop): it will have room shortly.
+      pauseMs = this.#fullRetryMs
+      this.#fullRetryMs = Math.min(FULL_RETRY_MS.max, this.#fullRetryMs * 2)
+    } else {
+      this.#warnings.warn(`send-${this.name}`, () => ({ err, endpoint: this.name }), 'endpoint send failed; will retry')
+    }
+    await delay(pauseMs, undefined, { signal: this.#stopRetries.signal }).catch(() => {})
   }
 
   async #watchSubscriptions(): Promise<void> {
-    try {
-      for await (const [frame] of this.#socket) {
-        if (frame === undefined || !this.#subscriptions.apply(frame)) continue
-        this.#logger.debug({ peers: this.#subscriptions.count }, 'subscriptions changed')
-        if (!this.#sending && this.queue.length > 0) void this.#pump()
+    while (!this.#closed) {
+      try {
+        for await (const [frame] of this.#socket) {
+          if (frame === undefined || !this.#subscriptions.apply(frame)) continue
+          this.#logger.debug({ subscribed: this.#subscriptions.any }, 'subscriptions changed')
+          // A subscriber sends its topics one after another: start sending once all that
+          // have arrived are applied, so that held records are judged against all of them.
+          if (!this.#sending && this.queue.length > 0) setImmediate(() => this.#kick())
+        }
+      } catch (err) {
+        if (this.#closed) return
+        this.#logger.error({ err }, 'reading subscriptions failed; retrying')
+        await delay(ERROR_RETRY_MS, undefined, { signal: this.#stopRetries.signal }).catch(() => {})
       }
-    } catch (err) {
-      if (!this.#closed) this.#logger.error({ err }, 'reading subscriptions failed')
     }
+  }
+
+  #kick(): void {
+    if (!this.#sending && !this.#closed && this.#subscriptions.any) void this.#pump()
   }
 
   #settleDrainWaiters(): void {

@@ -1,28 +1,21 @@
-// The subscriptions live on one endpoint's XPUB socket, as its subscribers announce them.
+// The topics subscribed on one endpoint's XPUB socket, as ZeroMQ itself sees them.
 //
-// The socket reports every subscribe and unsubscribe (verbosity "allSubsUnsubs"), including
-// the unsubscriptions ZeroMQ generates when a subscriber disconnects, so the count here is
-// the number of live (subscriber, topic) pairs. A subscriber that subscribes to everything
-// (topic "") counts once: that is the usual case and what the peers gauge reports.
+// The socket keeps its default verbosity: it reports a topic when the first subscriber
+// subscribes to it and again when the last one leaves it, including the unsubscriptions
+// ZeroMQ generates when a subscriber disconnects. So this set is exactly the socket's own
+// view, however often a subscriber repeats a subscription: while it is empty, a record sent
+// would reach nobody, and the endpoint holds its records instead.
 
 const SUBSCRIBE = 1
 const UNSUBSCRIBE = 0
 
-interface Topic {
-  readonly bytes: Buffer
-  count: number
-}
-
 export class Subscriptions {
   // Keyed by the topic bytes read as latin1, which maps bytes to characters one to one.
-  readonly #topics = new Map<string, Topic>()
-  #count = 0
-  /** Subscriptions to topic "", which matches every path: the common case, checked per record. */
-  #everything = 0
+  readonly #topics = new Map<string, Buffer>()
 
-  /** Live subscriptions: while there are none, the endpoint holds its records. */
-  get count(): number {
-    return this.#count
+  /** Whether anyone is subscribed to anything. */
+  get any(): boolean {
+    return this.#topics.size > 0
   }
 
   /** Applies a message read from the XPUB socket; returns whether it changed anything. */
@@ -31,20 +24,12 @@ export class Subscriptions {
     if (frame.length === 0 || (kind !== SUBSCRIBE && kind !== UNSUBSCRIBE)) return false
     const bytes = frame.subarray(1)
     const key = bytes.toString('latin1')
-    const topic = this.#topics.get(key)
     if (kind === SUBSCRIBE) {
-      if (topic === undefined) this.#topics.set(key, { bytes: Buffer.from(bytes), count: 1 })
-      else topic.count++
-      this.#count++
-      if (bytes.length === 0) this.#everything++
+      if (this.#topics.has(key)) return false
+      this.#topics.set(key, Buffer.from(bytes))
       return true
     }
-    if (topic === undefined) return false
-    topic.count--
-    this.#count--
-    if (bytes.length === 0) this.#everything--
-    if (topic.count === 0) this.#topics.delete(key)
-    return true
+    return this.#topics.delete(key)
   }
 
   /**
@@ -53,9 +38,9 @@ export class Subscriptions {
    * endpoint counts it as filtered instead.
    */
   wants(path: Buffer): boolean {
-    if (this.#everything > 0) return true
-    for (const topic of this.#topics.values()) {
-      const prefix = topic.bytes
+    // Checked per record; topic "" (every path) is what subscribers almost always use.
+    if (this.#topics.has('')) return true
+    for (const prefix of this.#topics.values()) {
       if (prefix.length <= path.length && prefix.compare(path, 0, prefix.length) === 0) return true
     }
     return false

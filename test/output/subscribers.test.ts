@@ -1,0 +1,89 @@
+// What subscribers do to an endpoint's view of them: repeated subscriptions, topics that
+// arrive one after another, and a subscriber whose network path dies without a close.
+
+import assert from 'node:assert/strict'
+import { createServer, connect, type Socket } from 'node:net'
+import { test, type TestContext } from 'node:test'
+import { publishAll, startShipper } from '../helpers/shipper.ts'
+import { bindAddress, publisher, subscriber, waitFor } from '../helpers/sockets.ts'
+import { zeekMessage, zeekMessageFor } from '../helpers/zeek-records.ts'
+
+test('a subscriber that subscribes twice and leaves: records are held again, not sent to nobody', async (t) => {
+  const shipper = await startShipper(t, { ZEEK_ZMQ_LINGER_MS: '0', ZEEK_ZMQ_ENDPOINTS: `${bindAddress(t, 'ipc')}?name=out&mode=bind` })
+  const endpoint = shipper.endpoint('out')
+  const twice = await subscriber(t, { connect: endpoint.address })
+  await waitFor(() => endpoint.peers === 1, 'the subscriber')
+  // Once connected, each subscribe() goes to the shipper, repeats included.
+  twice.socket.subscribe()
+  const pub = await publisher(t, shipper.input)
+  await publishAll(shipper, pub, [zeekMessage(0)])
+  await twice.take(1)
+
+  twice.socket.close()
+  await waitFor(() => endpoint.peers === 0, 'the subscriber to leave')
+  await publishAll(shipper, pub, Array.from({ length: 10 }, (_, i) => zeekMessage(1 + i)))
+  // Give a wrongly counted "subscriber" every chance to take the records.
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  assert.equal(endpoint.queue.length, 10)
+  assert.equal(endpoint.sent, 1)
+})
+
+test("held records are judged against all of a new subscriber's topics, not only the first to arrive", async (t) => {
+  const shipper = await startShipper(t, { ZEEK_ZMQ_ENDPOINTS: `${bindAddress(t, 'ipc')}?name=out&mode=bind` })
+  const held = [...Array.from({ length: 50 }, (_, i) => zeekMessageFor('conn', i)), ...Array.from({ length: 50 }, (_, i) => zeekMessageFor('dns', i))]
+  await publishAll(shipper, await publisher(t, shipper.input), held)
+  assert.equal(shipper.endpoint('out').queue.length, 100)
+
+  const sub = await subscriber(t, { connect: shipper.endpoint('out').address }, { topics: ['dns', 'conn'] })
+  assert.deepEqual(await sub.take(100), held)
+  assert.equal(shipper.endpoint('out').counters.filtered, 0)
+})
+
+/** A loopback TCP relay that can go silent without closing either side, as a dead network path does. */
+async function relay(t: TestContext, port: number): Promise<{ port: number; freeze: () => void }> {
+  const sockets: Socket[] = []
+  const server = createServer((client) => {
+    const upstream = connect(port, '127.0.0.1')
+    sockets.push(client, upstream)
+    client.pipe(upstream)
+    upstream.pipe(client)
+    client.on('error', () => {})
+    upstream.on('error', () => {})
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.after(() => {
+    for (const socket of sockets) socket.destroy()
+    server.close()
+  })
+  return {
+    port: (server.address() as { port: number }).port,
+    freeze: () => {
+      for (const socket of sockets) {
+        socket.unpipe()
+        socket.pause()
+      }
+    },
+  }
+}
+
+test('a subscriber whose network path goes silent is dropped after missed heartbeats; records are held', async (t) => {
+  const shipper = await startShipper(t, {
+    ZEEK_ZMQ_LINGER_MS: '0',
+    ZEEK_ZMQ_HEARTBEAT_MS: '100',
+    ZEEK_ZMQ_ENDPOINTS: 'tcp://127.0.0.1:*?name=out&mode=bind',
+  })
+  const endpoint = shipper.endpoint('out')
+  const path = await relay(t, Number(endpoint.address.split(':').at(-1)))
+  const sub = await subscriber(t, { connect: `tcp://127.0.0.1:${path.port}` })
+  await waitFor(() => endpoint.peers === 1, 'the subscriber')
+  const pub = await publisher(t, shipper.input)
+  await publishAll(shipper, pub, [zeekMessage(0)])
+  await sub.take(1)
+
+  path.freeze()
+  await waitFor(() => endpoint.peers === 0, 'the silent subscriber to be dropped', 10_000)
+  await publishAll(shipper, pub, Array.from({ length: 20 }, (_, i) => zeekMessage(1 + i)))
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  assert.equal(endpoint.queue.length, 20)
+  assert.equal(endpoint.sent, 1)
+})
