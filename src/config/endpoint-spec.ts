@@ -6,6 +6,7 @@
 // with the same keys plus `address`.
 
 import { checkPathPattern, splitList } from '../router/path-filter.ts'
+import { MAX_INT32 } from './schema.ts'
 import { parseZmqAddress, type Transport } from './zmq-address.ts'
 
 export type EndpointMode = 'connect' | 'bind'
@@ -20,6 +21,8 @@ export interface EndpointConfig {
   readonly lingerMs: number
   readonly include: readonly string[]
   readonly exclude: readonly string[]
+  /** ZeroMQ heartbeat interval to subscribers (ZEEK_ZMQ_HEARTBEAT_MS); 0: none. */
+  readonly heartbeatMs: number
 }
 
 /** What an endpoint falls back on where its spec is silent. */
@@ -28,6 +31,7 @@ export interface EndpointDefaults {
   readonly lingerMs: number
   readonly include: readonly string[]
   readonly exclude: readonly string[]
+  readonly heartbeatMs: number
 }
 
 export interface ParsedEndpoints {
@@ -82,11 +86,12 @@ function fromObject(spec: Record<string, unknown>, problems: string[]): { addres
 }
 
 function wholeNumber(text: string, what: string, min: number, problems: string[]): number | undefined {
-  if (!/^\d+$/.test(text.trim()) || Number(text) < min) {
-    problems.push(`${what} "${text}" is not ${min > 0 ? 'a positive' : 'a non-negative'} integer`)
+  const value = Number(text)
+  if (!/^\d+$/.test(text.trim()) || value < min || value > MAX_INT32) {
+    problems.push(`${what} "${text}" is not ${min > 0 ? 'a positive' : 'a non-negative'} integer up to ${MAX_INT32}`)
     return undefined
   }
-  return Number(text)
+  return value
 }
 
 function patterns(text: string | undefined, fallback: readonly string[], what: string, problems: string[]): readonly string[] {
@@ -123,7 +128,7 @@ function parseOne(spec: unknown, defaults: EndpointDefaults, problems: string[])
 
   if (problems.length > 0 || parsed === undefined || typeof parsed === 'string') return undefined
   if (hwm === undefined || lingerMs === undefined) return undefined
-  return { name, address, transport: parsed.transport, mode: mode as EndpointMode, hwm, lingerMs, include, exclude }
+  return { name, address, transport: parsed.transport, mode: mode as EndpointMode, hwm, lingerMs, include, exclude, heartbeatMs: defaults.heartbeatMs }
 }
 
 function describe(spec: unknown): string {
@@ -149,14 +154,9 @@ export function parseEndpoints(specs: unknown, defaults: EndpointDefaults): Pars
   })
 
   const seenNames = new Set<string>()
-  const seenBinds = new Set<string>()
   for (const endpoint of endpoints) {
     if (seenNames.has(endpoint.name)) problems.push(`endpoint name "${endpoint.name}" is used twice; names label metrics and must be unique`)
     seenNames.add(endpoint.name)
-    if (endpoint.mode === 'bind' && !endpoint.address.endsWith(':*')) {
-      if (seenBinds.has(endpoint.address)) problems.push(`address ${endpoint.address} is bound twice`)
-      seenBinds.add(endpoint.address)
-    }
   }
   return { endpoints, problems }
 }

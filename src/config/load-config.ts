@@ -53,6 +53,23 @@ function readConfigFile(path: string): { settings?: unknown; problem?: string } 
   }
 }
 
+/**
+ * Two sockets bound on one address: binding an ipc path takes it over from the socket
+ * bound there before, silently, so this is caught here rather than at run time.
+ */
+function bindClashes(inputs: unknown, endpoints: readonly EndpointConfig[], inputsName: string, endpointsName: string): string[] {
+  const binders = [
+    ...(Array.isArray(inputs) ? inputs.map((address: string) => ({ address, who: 'the input', setting: inputsName })) : []),
+    ...endpoints.filter((e) => e.mode === 'bind').map((e) => ({ address: e.address, who: `endpoint "${e.name}"`, setting: endpointsName })),
+  ].filter(({ address }) => !address.endsWith(':*'))
+  const problems: string[] = []
+  binders.forEach((binder, i) => {
+    const earlier = binders.slice(0, i).find(({ address }) => address === binder.address)
+    if (earlier !== undefined) problems.push(`${binder.setting}: ${binder.address} is bound by both ${earlier.who} and ${binder.who}`)
+  })
+  return problems
+}
+
 export function loadConfig(env: Env): ShipperConfig {
   // args: [] keeps convict from reading process.argv, which belongs to the CLI.
   const config = convict(schema, { env: env as NodeJS.ProcessEnv, args: [] })
@@ -83,9 +100,11 @@ export function loadConfig(env: Env): ShipperConfig {
     lingerMs: config.get('lingerMs'),
     include: config.get('sendLogs'),
     exclude: config.get('excludedLogs'),
+    heartbeatMs: config.get('heartbeatMs'),
   })
   const endpointsName = settingName('endpoints', file)
   for (const problem of parsed.problems) problems.push(`${endpointsName}: ${problem}`)
+  problems.push(...bindClashes(config.get('inputs'), parsed.endpoints, settingName('inputs', file), endpointsName))
 
   if (problems.length > 0) {
     throw new ShipperError('ERR_CONFIG', `invalid configuration:\n  ${problems.join('\n  ')}`, { problems })

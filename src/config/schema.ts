@@ -6,6 +6,9 @@ import convict from 'convict'
 import { checkPathPattern, splitList } from '../router/path-filter.ts'
 import { parseZmqAddress } from './zmq-address.ts'
 
+/** The largest count or duration ZeroMQ's options and Node.js timers take (int32). */
+export const MAX_INT32 = 2147483647
+
 function listOf(check: (entry: string) => string | undefined) {
   return (value: unknown): void => {
     if (!Array.isArray(value)) throw new Error('must be a list')
@@ -15,12 +18,27 @@ function listOf(check: (entry: string) => string | undefined) {
   }
 }
 
+function checkInteger(value: unknown, min: number, max = MAX_INT32, what = `${min > 0 ? 'a positive' : 'a non-negative'} integer up to ${max}`): void {
+  if (!Number.isSafeInteger(value) || (value as number) < min || (value as number) > max) throw new Error(`must be ${what}`)
+}
+
+// Environment values are text: digits become a number, anything else stays as it is for
+// validate() to name ("80abc" must not become 80).
+function integerOrText(text: string): number | string {
+  return /^\s*\d+\s*$/.test(text) ? Number(text) : text
+}
+
+const checkInputAddresses = listOf((address) => {
+  const parsed = parseZmqAddress(address, true)
+  return typeof parsed === 'string' ? parsed : undefined
+})
+
 convict.addFormats({
   'zmq-inputs': {
-    validate: listOf((address) => {
-      const parsed = parseZmqAddress(address, true)
-      return typeof parsed === 'string' ? parsed : undefined
-    }),
+    validate: (value: unknown) => {
+      if (Array.isArray(value) && value.length === 0) throw new Error('no inputs: give at least one address for Zeek to publish to, such as ipc:///run/zeek-zmq/zeek.sock')
+      checkInputAddresses(value)
+    },
     coerce: (text: string) => text.split(/[\s,;]+/).filter((address) => address !== ''),
   },
   // Endpoint specs are checked as a whole by parseEndpoints, which needs the global
@@ -35,16 +53,21 @@ convict.addFormats({
     coerce: (text: string) => splitList(text),
   },
   'positive-int': {
-    validate: (value: unknown) => {
-      if (!Number.isSafeInteger(value) || (value as number) < 1) throw new Error('must be a positive integer')
-    },
-    coerce: (text: string) => (/^\s*\d+\s*$/.test(text) ? Number(text) : text),
+    validate: (value: unknown) => checkInteger(value, 1),
+    coerce: integerOrText,
   },
   'non-negative-int': {
-    validate: (value: unknown) => {
-      if (!Number.isSafeInteger(value) || (value as number) < 0) throw new Error('must be a non-negative integer')
-    },
-    coerce: (text: string) => (/^\s*\d+\s*$/.test(text) ? Number(text) : text),
+    validate: (value: unknown) => checkInteger(value, 0),
+    coerce: integerOrText,
+  },
+  // ZeroMQ keeps a heartbeat's time-to-live in tenths of a second, in 16 bits.
+  'heartbeat-ms': {
+    validate: (value: unknown) => checkInteger(value, 0, 600_000, 'a non-negative number of milliseconds up to 600000'),
+    coerce: integerOrText,
+  },
+  'tcp-port': {
+    validate: (value: unknown) => checkInteger(value, 0, 65535, 'a port number, 0-65535 (0 picks a free port)'),
+    coerce: integerOrText,
   },
 })
 
@@ -85,6 +108,12 @@ export const schema = {
     default: [] as string[],
     env: 'ZEEK_ZMQ_EXCLUDED_LOGS',
   },
+  heartbeatMs: {
+    doc: 'Interval, in milliseconds, of ZeroMQ heartbeats to subscribers; one that does not answer within three intervals is disconnected and its subscription dropped, so a vanished host cannot block its endpoint. 0 turns heartbeats off.',
+    format: 'heartbeat-ms',
+    default: 5000,
+    env: 'ZEEK_ZMQ_HEARTBEAT_MS',
+  },
   maxRecordBytes: {
     doc: 'Largest record frame accepted, in bytes; larger messages are rejected and counted (reason record_too_large).',
     format: 'positive-int',
@@ -99,7 +128,7 @@ export const schema = {
   },
   httpPort: {
     doc: 'Port of the HTTP server (0 picks a free port).',
-    format: 'port',
+    format: 'tcp-port',
     default: 8080,
     env: 'ZEEK_ZMQ_HTTP_PORT',
   },
