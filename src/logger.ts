@@ -24,14 +24,15 @@ export class RateLimitedLog {
     this.#intervalMs = intervalMs
   }
 
-  warn(kind: string, fields: Record<string, unknown>, msg: string): void {
+  /** `fields` is called only when the line is really logged: a flood of events costs no allocation. */
+  warn(kind: string, fields: () => Record<string, unknown>, msg: string): void {
     const now = Date.now()
     const last = this.#last.get(kind)
     if (last !== undefined && now - last.at < this.#intervalMs) {
       last.suppressed++
       return
     }
-    this.#logger.warn({ ...fields, suppressed: last?.suppressed ?? 0 }, msg)
+    this.#logger.warn({ ...fields(), suppressed: last?.suppressed ?? 0 }, msg)
     this.#last.set(kind, { at: now, suppressed: 0 })
   }
 }

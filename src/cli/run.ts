@@ -4,7 +4,7 @@
 
 import { parseArgs } from 'node:util'
 import { loadConfig, type Env } from '../config/load-config.ts'
-import { isShipperError } from '../errors.ts'
+import { isShipperError, ShipperError } from '../errors.ts'
 import { buildApp, type ShipperApp } from '../http/app.ts'
 import { createLogger, type Logger } from '../logger.ts'
 import type { EndpointSummary } from '../output/endpoint.ts'
@@ -78,7 +78,12 @@ function waitForSignal(): Promise<NodeJS.Signals> {
 }
 
 export async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: false })
+  let values: { help?: boolean }
+  try {
+    ;({ values } = parseArgs({ args, options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: false }))
+  } catch (err) {
+    throw new ShipperError('ERR_USAGE', `run: ${(err as Error).message}\n${HELP}`)
+  }
   if (values.help === true) {
     process.stdout.write(HELP)
     return 0

@@ -15,6 +15,9 @@ export const REJECT_REASONS = [
 
 export type RejectReason = (typeof REJECT_REASONS)[number]
 
+// Built once: a flood of bad input should not build a string per message.
+const REJECT_LOG_KINDS = Object.fromEntries(REJECT_REASONS.map((reason) => [reason, `reject-${reason}`])) as Record<RejectReason, string>
+
 export class InputStats {
   /** Bytes of accepted messages, both frames. */
   bytes = 0
@@ -29,8 +32,8 @@ export class InputStats {
   reject(reason: RejectReason, frames: Buffer[]): void {
     this.rejected[reason]++
     this.#warnings.warn(
-      `reject-${reason}`,
-      { reason, frames: frames.length, frameBytes: frames.slice(0, 4).map((f) => f.length), path: frames[0]?.subarray(0, 64).toString('latin1') },
+      REJECT_LOG_KINDS[reason],
+      () => ({ reason, frames: frames.length, frameBytes: frames.slice(0, 4).map((f) => f.length), path: frames[0]?.subarray(0, 64).toString('latin1') }),
       'rejected a malformed input message',
     )
   }

@@ -14,6 +14,8 @@ import type { InputStats, RejectReason } from './input-stats.ts'
 /** Longest path frame accepted; Zeek's paths are short words such as conn or dns-2. */
 export const MAX_PATH_BYTES = 128
 const RECEIVE_RETRY_MS = 100
+/** On shutdown, at most this many messages already inside ZeroMQ are still read and routed. */
+const MAX_DRAIN_MESSAGES = 10_000
 
 /** Why a message is not a [path, record] pair we can forward, or undefined when it is. */
 export function checkFraming(message: ZeekMessage, maxRecordBytes: number): RejectReason | undefined {
@@ -36,6 +38,7 @@ export class ZeekInput {
   readonly #logger: Logger
   #boundAddresses: string[] = []
   #bound = false
+  #stopping = false
   #closed = false
   #done: Promise<void> = Promise.resolve()
 
@@ -71,15 +74,27 @@ export class ZeekInput {
     this.#done = this.#receiveLoop()
   }
 
-  /** Stops reading: what Zeek sends from now on stays with Zeek's writer (its own linger). */
+  /**
+   * Stops reading. What ZeroMQ has already taken from Zeek (its receive buffer) is still
+   * routed, so that it is counted and queued; what Zeek sends from now on stays with
+   * Zeek's writer, within its own linger.
+   */
   async close(): Promise<void> {
+    this.#stopping = true
+    // Nothing waiting: the receive loop is blocked on an empty socket.
+    if (!this.#closed && !this.#socket.readable) this.#closeSocket()
+    await this.#done
+    this.#closeSocket()
+  }
+
+  #closeSocket(): void {
     if (this.#closed) return
     this.#closed = true
     this.#socket.close()
-    await this.#done
   }
 
   async #receiveLoop(): Promise<void> {
+    let drained = 0
     while (!this.#closed) {
       let message: ZeekMessage
       try {
@@ -93,6 +108,8 @@ export class ZeekInput {
       const problem = checkFraming(message, this.#maxRecordBytes)
       if (problem === undefined) this.#router.route(message)
       else this.#stats.reject(problem, message)
+      // Only once stopping: asking ZeroMQ per record would cost the hot path.
+      if (this.#stopping && (++drained >= MAX_DRAIN_MESSAGES || !this.#socket.readable)) return
     }
   }
 }

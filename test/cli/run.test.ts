@@ -116,3 +116,10 @@ function listening(port: number): Promise<boolean> {
     socket.on('error', () => resolve(false))
   })
 }
+
+test('an unknown option is a usage error: exit 64', async (t) => {
+  const shipper = spawnShipper(t, { ZEEK_ZMQ_ENDPOINTS: 'tcp://127.0.0.1:1' }, [process.execPath, 'src/cli/index.ts', 'run', '--bogus'])
+  const { code } = await shipper.exited
+  assert.equal(code, 64)
+  assert.match(shipper.stderr(), /Unknown option '--bogus'/)
+})
