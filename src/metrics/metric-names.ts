@@ -77,7 +77,7 @@ export const ENDPOINT_PEERS = {
   name: 'zeek_zmq_endpoint_peers',
   type: 'gauge',
   labels: ['endpoint'],
-  help: 'Live subscriptions on the endpoint socket: one per connected subscriber that subscribes to every path.',
+  help: 'Subscribers connected to the endpoint (ZeroMQ connections that completed their handshake).',
 } as const satisfies MetricSpec
 
 export const SHIPPER_METRICS: readonly MetricSpec[] = [
