@@ -16,6 +16,8 @@ export const MAX_PATH_BYTES = 128
 const RECEIVE_RETRY_MS = 100
 /** On shutdown, at most this many messages already inside ZeroMQ are still read and routed. */
 const MAX_DRAIN_MESSAGES = 10_000
+/** On shutdown, how long the input may receive nothing before it is taken to be empty. */
+const DRAIN_GRACE_MS = 50
 
 /** Why a message is not a [path, record] pair we can forward, or undefined when it is. */
 export function checkFraming(message: ZeekMessage, maxRecordBytes: number): RejectReason | undefined {
@@ -40,6 +42,8 @@ export class ZeekInput {
   #bound = false
   #stopping = false
   #closed = false
+  /** Messages received, to see whether the receive loop still makes progress on shutdown. */
+  #received = 0
   #done: Promise<void> = Promise.resolve()
 
   constructor(addresses: readonly string[], router: RecordRouter, stats: InputStats, maxRecordBytes: number, logger: Logger) {
@@ -81,10 +85,21 @@ export class ZeekInput {
    */
   async close(): Promise<void> {
     this.#stopping = true
-    // Nothing waiting: the receive loop is blocked on an empty socket.
-    if (!this.#closed && !this.#socket.readable) this.#closeSocket()
-    await this.#done
+    // The receive loop ends by itself once ZeroMQ holds nothing more (see #receiveLoop).
+    // It may instead be waiting for a message that never comes; asking the socket would
+    // swallow the wake-up that zeromq.js waits for, so watch the loop's progress instead.
+    for (;;) {
+      const before = this.#received
+      const timeout = new AbortController()
+      const ended = await Promise.race([
+        this.#done.then(() => true),
+        delay(DRAIN_GRACE_MS, false, { signal: timeout.signal }).catch(() => false),
+      ])
+      timeout.abort()
+      if (ended || this.#received === before) break
+    }
     this.#closeSocket()
+    await this.#done
   }
 
   #closeSocket(): void {
@@ -99,6 +114,7 @@ export class ZeekInput {
       let message: ZeekMessage
       try {
         message = await this.#socket.receive()
+        this.#received++
       } catch (err) {
         if (this.#closed) return
         this.#logger.error({ err }, 'receiving from the input failed')
@@ -108,7 +124,8 @@ export class ZeekInput {
       const problem = checkFraming(message, this.#maxRecordBytes)
       if (problem === undefined) this.#router.route(message)
       else this.#stats.reject(problem, message)
-      // Only once stopping: asking ZeroMQ per record would cost the hot path.
+      // Only once stopping, and only here, with no receive waiting (see close()): asking
+      // ZeroMQ per record would cost the hot path.
       if (this.#stopping && (++drained >= MAX_DRAIN_MESSAGES || !this.#socket.readable)) return
     }
   }
