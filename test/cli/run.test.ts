@@ -73,6 +73,41 @@ describe('shutdown', () => {
   })
 })
 
+describe('shutdown under load', () => {
+  test('SIGTERM while Zeek is still publishing: input stops, exit 0 within linger, every record accounted for', async (t) => {
+    const dir = ipcDir(t)
+    const shipper = spawnShipper(t, {
+      ZEEK_ZMQ_INPUTS: `ipc://${join(dir, 'zeek.sock')}`,
+      ZEEK_ZMQ_ENDPOINTS: `ipc://${join(dir, 'out.sock')}?name=out&mode=bind&linger=${LINGER_MS}`,
+    })
+    await shipper.logLine('shipper ready')
+    const sub = await subscriber(t, { connect: `ipc://${join(dir, 'out.sock')}` })
+    const pub = await publisher(t, `ipc://${join(dir, 'zeek.sock')}`)
+    let publishing = true
+    const published = (async () => {
+      let i = 0
+      while (publishing) {
+        for (let k = 0; k < 20; k++) await pub.send(zeekMessage(i++))
+        await new Promise((resolve) => setTimeout(resolve, 1))
+      }
+      return i
+    })()
+    await sub.take(500)
+
+    const sentAt = Date.now()
+    process.kill(shipper.pid, 'SIGTERM')
+    const { code } = await shipper.exited
+    const took = Date.now() - sentAt
+    publishing = false
+    await published
+    assert.equal(code, 0, shipper.stderr())
+    assert.ok(took < LINGER_MS + MARGIN_MS, `exited after ${took} ms`)
+    const summary = shipper.logs().find((l) => l.msg === 'endpoint summary')
+    const received = (await sub.quiet(300)).length
+    assert.equal(summary?.sent, received, 'the subscriber got exactly what the summary says was sent')
+  })
+})
+
 describe('bad configuration', () => {
   test('exits 78 naming every offending variable, before binding anything', async (t) => {
     const dir = ipcDir(t)
