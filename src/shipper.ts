@@ -55,10 +55,16 @@ export class Shipper {
       await this.input.bind()
       this.#logger.info({ inputs: this.input.boundAddresses }, 'input bound')
     } catch (err) {
-      await this.input.close()
-      for (const endpoint of this.endpoints) endpoint.close(0)
+      await this.abort()
       throw err
     }
+  }
+
+  /** Closes every socket at once, holding nothing back: for a start that failed. */
+  async abort(): Promise<void> {
+    this.#stopping = true
+    await this.input.close()
+    for (const endpoint of this.endpoints) endpoint.close(0)
   }
 
   /**

@@ -39,7 +39,13 @@ export async function run(env: Env, logger?: Logger): Promise<RunningShipper> {
   const app = buildApp({ logger: log, registry: shipper.registry, readiness: () => shipper.readiness() })
 
   // HTTP first: /livez answers and /readyz says what is missing while sockets come up.
-  const url = await app.listen({ host: config.httpHost, port: config.httpPort })
+  let url: string
+  try {
+    url = await app.listen({ host: config.httpHost, port: config.httpPort })
+  } catch (err) {
+    await shipper.abort()
+    throw err
+  }
   try {
     await shipper.start()
   } catch (err) {

@@ -21,8 +21,8 @@ export interface EndpointConfig {
   readonly lingerMs: number
   readonly include: readonly string[]
   readonly exclude: readonly string[]
-  /** ZeroMQ heartbeat interval to subscribers (ZEEK_ZMQ_HEARTBEAT_MS); 0: none. */
-  readonly heartbeatMs: number
+  /** tcp: how long a subscriber's host may leave data unacknowledged (ZEEK_ZMQ_PEER_TIMEOUT_MS); 0: the kernel's default. */
+  readonly peerTimeoutMs: number
 }
 
 /** What an endpoint falls back on where its spec is silent. */
@@ -31,7 +31,7 @@ export interface EndpointDefaults {
   readonly lingerMs: number
   readonly include: readonly string[]
   readonly exclude: readonly string[]
-  readonly heartbeatMs: number
+  readonly peerTimeoutMs: number
 }
 
 export interface ParsedEndpoints {
@@ -128,7 +128,7 @@ function parseOne(spec: unknown, defaults: EndpointDefaults, problems: string[])
 
   if (problems.length > 0 || parsed === undefined || typeof parsed === 'string') return undefined
   if (hwm === undefined || lingerMs === undefined) return undefined
-  return { name, address, transport: parsed.transport, mode: mode as EndpointMode, hwm, lingerMs, include, exclude, heartbeatMs: defaults.heartbeatMs }
+  return { name, address, transport: parsed.transport, mode: mode as EndpointMode, hwm, lingerMs, include, exclude, peerTimeoutMs: defaults.peerTimeoutMs }
 }
 
 function describe(spec: unknown): string {

@@ -100,7 +100,7 @@ export function loadConfig(env: Env): ShipperConfig {
     lingerMs: config.get('lingerMs'),
     include: config.get('sendLogs'),
     exclude: config.get('excludedLogs'),
-    heartbeatMs: config.get('heartbeatMs'),
+    peerTimeoutMs: config.get('peerTimeoutMs'),
   })
   const endpointsName = settingName('endpoints', file)
   for (const problem of parsed.problems) problems.push(`${endpointsName}: ${problem}`)

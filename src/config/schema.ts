@@ -60,9 +60,10 @@ convict.addFormats({
     validate: (value: unknown) => checkInteger(value, 0),
     coerce: integerOrText,
   },
-  // ZeroMQ keeps a heartbeat's time-to-live in tenths of a second, in 16 bits.
-  'heartbeat-ms': {
-    validate: (value: unknown) => checkInteger(value, 0, 600_000, 'a non-negative number of milliseconds up to 600000'),
+  'peer-timeout-ms': {
+    validate: (value: unknown) => {
+      if (value !== 0) checkInteger(value, 1000, 3_600_000, '0 (off) or a number of milliseconds from 1000 to 3600000')
+    },
     coerce: integerOrText,
   },
   'tcp-port': {
@@ -108,11 +109,11 @@ export const schema = {
     default: [] as string[],
     env: 'ZEEK_ZMQ_EXCLUDED_LOGS',
   },
-  heartbeatMs: {
-    doc: 'Interval, in milliseconds, of ZeroMQ heartbeats to subscribers; one that does not answer within three intervals is disconnected and its subscription dropped, so a vanished host cannot block its endpoint. 0 turns heartbeats off.',
-    format: 'heartbeat-ms',
-    default: 5000,
-    env: 'ZEEK_ZMQ_HEARTBEAT_MS',
+  peerTimeoutMs: {
+    doc: "tcp endpoints: a subscriber that takes no data for this many milliseconds (TCP user timeout, and keepalive probes while idle) is disconnected and its subscription dropped, so that a vanished host does not hold up its endpoint until the kernel gives up (about 15 minutes). The kernel cannot tell a vanished host from a subscriber that stopped reading: either is cut off, and records already handed to it are lost with the connection (counted as sent). 0 (the default) leaves it to the kernel.",
+    format: 'peer-timeout-ms',
+    default: 0,
+    env: 'ZEEK_ZMQ_PEER_TIMEOUT_MS',
   },
   maxRecordBytes: {
     doc: 'Largest record frame accepted, in bytes; larger messages are rejected and counted (reason record_too_large).',

@@ -2,7 +2,7 @@
 // checks each message's framing and hands it to the router; it never waits on an endpoint,
 // so Zeek is never slowed by a subscriber.
 
-import { setTimeout as delay } from 'node:timers/promises'
+import { setImmediate as nextTurn, setTimeout as delay } from 'node:timers/promises'
 import { Subscriber } from 'zeromq'
 import { makeIpcDirectory } from '../config/zmq-address.ts'
 import { ShipperError } from '../errors.ts'
@@ -96,7 +96,11 @@ export class ZeekInput {
         delay(DRAIN_GRACE_MS, false, { signal: timeout.signal }).catch(() => false),
       ])
       timeout.abort()
-      if (ended || this.#received === before) break
+      if (ended) break
+      // Timers run before sockets are polled: if the event loop was held up, a wake-up for
+      // the receive may be waiting. One more turn delivers it before the input is judged empty.
+      await nextTurn()
+      if (this.#received === before) break
     }
     this.#closeSocket()
     await this.#done

@@ -10,8 +10,26 @@ import type { EndpointConfig } from '../config/endpoint-spec.ts'
  */
 export const ZMQ_SEND_HWM = 1000
 
+/**
+ * Socket options that notice a subscriber's host vanishing (powered off, cut off by the
+ * network) without its connection being closed. Off unless configured: the kernel cuts off
+ * a subscriber that stopped reading just the same (a zero window past the user timeout),
+ * and what ZeroMQ had handed to it is lost with the connection.
+ */
+function deadPeerOptions(config: EndpointConfig): Partial<XPublisher> {
+  const timeoutMs = config.peerTimeoutMs
+  if (config.transport !== 'tcp' || timeoutMs === 0) return {}
+  const seconds = Math.max(1, Math.floor(timeoutMs / 3000))
+  return {
+    tcpMaxRetransmitTimeout: timeoutMs, // TCP_USER_TIMEOUT: data unacknowledged this long ends the connection
+    tcpKeepalive: 1, // an idle connection is probed too: after a third of the timeout, three probes
+    tcpKeepaliveIdle: seconds,
+    tcpKeepaliveInterval: Math.max(1, Math.floor(seconds / 3)),
+    tcpKeepaliveCount: 3,
+  }
+}
+
 export function createEndpointSocket(config: EndpointConfig): XPublisher {
-  const heartbeat = config.heartbeatMs
   return new XPublisher({
     // Refuse instead of silently dropping when a subscriber's buffer is full: the
     // endpoint queue then holds the record, and counts it if it has to drop it.
@@ -25,9 +43,8 @@ export function createEndpointSocket(config: EndpointConfig): XPublisher {
     // away takes its subscriptions with it.
     immediate: config.mode === 'connect',
     linger: config.lingerMs,
-    // A subscriber whose host or network vanished without closing its connection would
-    // otherwise keep its subscription, and with noDrop block the endpoint, until the
-    // kernel gives up on the connection many minutes later.
-    ...(heartbeat > 0 ? { heartbeatInterval: heartbeat, heartbeatTimeout: 3 * heartbeat, heartbeatTimeToLive: 3 * heartbeat } : {}),
+    // A subscriber whose host vanished would otherwise keep its subscription, and with
+    // noDrop hold up the endpoint, until the kernel gives up many minutes later.
+    ...deadPeerOptions(config),
   })
 }

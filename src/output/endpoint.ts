@@ -21,7 +21,7 @@ import { Subscriptions } from './subscriptions.ts'
 const FULL_RETRY_MS = { first: 1, max: 50 }
 /** How long to wait after an unexpected socket error before trying again. */
 const ERROR_RETRY_MS = 1000
-/** Sends resolve at once (sendTimeout 0), so the send loop yields to the event loop this often. */
+/** Sends resolve at once (sendTimeout 0), so the send loop yields to the event loop every so many records. */
 const SENDS_PER_TURN = 256
 
 export interface EndpointCounters {
@@ -54,7 +54,7 @@ export class Endpoint {
 
   readonly #socket: XPublisher
   readonly #subscriptions = new Subscriptions()
-  readonly #peers: PeerCount
+  #peers: PeerCount | undefined
   readonly #logger: Logger
   readonly #warnings: RateLimitedLog
   readonly #stopRetries = new AbortController()
@@ -70,7 +70,6 @@ export class Endpoint {
     this.#logger = logger.child({ endpoint: config.name })
     this.#warnings = warnings
     this.#socket = createEndpointSocket(config)
-    this.#peers = new PeerCount(this.#socket)
   }
 
   get name(): string {
@@ -88,7 +87,7 @@ export class Endpoint {
 
   /** Connected subscribers. */
   get peers(): number {
-    return this.#peers.value
+    return this.#peers?.value ?? 0
   }
 
   get sent(): number {
@@ -100,6 +99,9 @@ export class Endpoint {
   }
 
   async open(): Promise<void> {
+    // Watching the socket's events keeps Node.js running until the socket closes, so it
+    // starts only here, before bind or connect (no event is missed), once the socket is in use.
+    this.#peers = new PeerCount(this.#socket)
     try {
       if (this.config.mode === 'bind') {
         await makeIpcDirectory(this.config.address)
@@ -171,6 +173,7 @@ export class Endpoint {
         if (!this.#subscriptions.wants(path.bytes)) {
           this.queue.shift()
           this.counters.filtered++
+          if (++sends % SENDS_PER_TURN === 0) await nextTurn()
           continue
         }
         try {
@@ -207,7 +210,7 @@ export class Endpoint {
   }
 
   async #watchSubscriptions(): Promise<void> {
-    while (!this.#closed) {
+    while (!this.#closed && !this.#socket.closed) {
       try {
         for await (const [frame] of this.#socket) {
           if (frame === undefined || !this.#subscriptions.apply(frame)) continue

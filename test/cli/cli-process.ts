@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import type { TestContext } from 'node:test'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const CLI = 'src/cli/index.ts'
+export const CLI = 'src/cli/index.ts'
 
 /** A JSON log line of the shipper's. */
 export type LogLine = Record<string, unknown>

@@ -158,3 +158,19 @@ test('an unknown option is a usage error: exit 64', async (t) => {
   assert.equal(code, 64)
   assert.match(shipper.stderr(), /Unknown option '--bogus'/)
 })
+
+test('the HTTP port already in use: exit 1 promptly, nothing left bound', async (t) => {
+  const busy = createServer()
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve))
+  t.after(() => busy.close())
+  const dir = ipcDir(t)
+  const shipper = spawnShipper(t, {
+    ZEEK_ZMQ_HTTP_PORT: String((busy.address() as { port: number }).port),
+    ZEEK_ZMQ_INPUTS: `ipc://${join(dir, 'zeek.sock')}`,
+    ZEEK_ZMQ_ENDPOINTS: `ipc://${join(dir, 'out.sock')}?mode=bind tcp://127.0.0.1:1?name=unreachable`,
+  })
+  const { code } = await shipper.exited
+  assert.equal(code, 1)
+  assert.match(shipper.stderr(), /EADDRINUSE/)
+  assert.equal(existsSync(join(dir, 'zeek.sock')), false, 'the input was never bound')
+})

@@ -30,7 +30,7 @@ export interface ShipperValues {
   linger: number
   sendLogs: string[]
   excludedLogs: string[]
-  heartbeatMs: number
+  peerTimeoutMs: number
   maxRecordBytes: number
   httpPort: number
   logLevel: string
@@ -91,7 +91,7 @@ export function shipperConfig(values: Values): Record<string, unknown> {
     lingerMs: v.linger,
     sendLogs: v.sendLogs,
     excludedLogs: v.excludedLogs,
-    heartbeatMs: v.heartbeatMs,
+    peerTimeoutMs: v.peerTimeoutMs,
     maxRecordBytes: v.maxRecordBytes,
     httpHost: '0.0.0.0',
     httpPort: v.httpPort,

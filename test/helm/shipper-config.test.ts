@@ -52,7 +52,7 @@ for (const { name, values } of scenarios()) {
     assert.deepEqual(config!.inputs, v.mode === 'relay' ? [`tcp://0.0.0.0:${v.relay.inputPort}`] : ['ipc:///run/zeek-zmq/zeek.sock'])
     assert.equal(config!.httpPort, v.httpPort)
     assert.equal(config!.maxRecordBytes, v.maxRecordBytes)
-    assert.equal(config!.endpoints[0]?.heartbeatMs, v.heartbeatMs)
+    assert.equal(config!.endpoints[0]?.peerTimeoutMs, v.peerTimeoutMs)
   })
 }
 

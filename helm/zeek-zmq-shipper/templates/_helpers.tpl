@@ -102,7 +102,7 @@ tcp port that remote sensors connect to (relay mode).
   "lingerMs" .Values.linger
   "sendLogs" .Values.sendLogs
   "excludedLogs" .Values.excludedLogs
-  "heartbeatMs" .Values.heartbeatMs
+  "peerTimeoutMs" .Values.peerTimeoutMs
   "maxRecordBytes" .Values.maxRecordBytes
   "httpHost" "0.0.0.0"
   "httpPort" .Values.httpPort
