@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { waitFor } from '../helpers/sockets.ts'
 
 const HERE = fileURLToPath(new URL('.', import.meta.url))
 const CLI = fileURLToPath(new URL('../../src/cli/index.ts', import.meta.url))
@@ -40,16 +41,6 @@ function start(command: string[], env: NodeJS.ProcessEnv = process.env): Started
     lines.push(...parts)
   })
   return { child, lines }
-}
-
-async function until<T>(check: () => T | undefined, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`)
-    await sleep(20)
-  }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
@@ -84,13 +75,13 @@ async function startForwarder(kind: Kind, dir: string, endpoints: number): Promi
       ZEEK_ZMQ_HTTP_PORT: '0',
       ZEEK_ZMQ_LINGER_MS: '0',
     })
-    await until(() => (forwarder.lines.some((l) => l.includes('"shipper ready"')) ? true : undefined), 'the shipper')
+    await waitFor(() => forwarder.lines.some((l) => l.includes('"shipper ready"')), 'the shipper', 30_000)
     return { forwarder, input, outputs: outs }
   }
   // libzmq's proxy fans out inside one XPUB socket: every consumer connects to it.
   const bound = kind === 'proxy' ? [outs[0]!] : outs
   const forwarder = start([process.execPath, join(HERE, 'forwarder.ts'), kind, input, ...bound])
-  await until(() => (forwarder.lines.includes('ready') ? true : undefined), kind)
+  await waitFor(() => forwarder.lines.includes('ready'), kind, 30_000)
   return { forwarder, input, outputs: kind === 'proxy' ? outs.map(() => outs[0]!) : outs }
 }
 
@@ -136,7 +127,7 @@ async function measure(kind: Kind, endpoints: number, dir: string): Promise<Resu
   const { forwarder, input, outputs } = await startForwarder(kind, dir, endpoints)
   const consumer = start([process.execPath, join(HERE, 'consumer.ts'), ...outputs])
   try {
-    await until(() => (consumer.lines.includes('ready') ? true : undefined), 'the consumer')
+    await waitFor(() => consumer.lines.includes('ready'), 'the consumer', 30_000)
     await sleep(1000) // subscriptions travel to the forwarder
     const pid = forwarder.child.pid!
 

@@ -38,19 +38,24 @@ export async function startShipper(t: TestContext, env: Record<string, string>):
   }
 }
 
+/** The samples of one metric in Prometheus text: each with its label text, such as `endpoint="a",path="dns"`. */
+export function samples(text: string, name: string): Array<{ labels: string; value: number }> {
+  const found: Array<{ labels: string; value: number }> = []
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line)
+    if (match !== null && match[1] === name) found.push({ labels: match[2] ?? '', value: Number(match[3]) })
+  }
+  return found
+}
+
 /** Reads one sample from Prometheus text; labels must match exactly those given. */
 export function sampleValue(text: string, name: string, labels: Record<string, string> = {}): number {
   const wanted = Object.entries(labels)
     .map(([k, v]) => `${k}="${v}"`)
     .sort()
     .join(',')
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line)
-    if (match === null || match[1] !== name) continue
-    const have = (match[2] ?? '').split(/,(?=\w+=")/).filter((s) => s !== '').sort().join(',')
-    if (have === wanted) return Number(match[3])
-  }
-  return 0
+  const label = (have: string): string => have.split(/,(?=\w+=")/).filter((s) => s !== '').sort().join(',')
+  return samples(text, name).find((sample) => label(sample.labels) === wanted)?.value ?? 0
 }
 
 /** Publishes messages into the shipper's input and waits until the input has taken them all. */

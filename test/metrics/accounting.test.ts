@@ -6,19 +6,16 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { test } from 'node:test'
-import { publishAll, sampleValue, startShipper } from '../helpers/shipper.ts'
+import { publishAll, samples, sampleValue, startShipper } from '../helpers/shipper.ts'
 import { bindAddress, boundAt, publisher, subscriber, waitFor } from '../helpers/sockets.ts'
 import { zeekMessage } from '../helpers/zeek-records.ts'
 
 const PROMTOOL = '/usr/bin/promtool'
 
 function sum(text: string, name: string, match: (labels: string) => boolean): number {
-  let total = 0
-  for (const line of text.split('\n')) {
-    const m = /^([\w:]+)(?:\{(.*)\})? (\S+)$/.exec(line)
-    if (m !== null && m[1] === name && match(m[2] ?? '')) total += Number(m[3])
-  }
-  return total
+  return samples(text, name)
+    .filter((sample) => match(sample.labels))
+    .reduce((total, sample) => total + sample.value, 0)
 }
 
 test('input = sent + filtered + dropped + queued for every endpoint; promtool finds nothing', async (t) => {
