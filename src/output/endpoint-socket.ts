@@ -42,7 +42,8 @@ export function createEndpointSocket(config: EndpointConfig): XPublisher {
     // records are held in our queue, not in a pipe to nobody, and a subscriber that goes
     // away takes its subscriptions with it.
     immediate: config.mode === 'connect',
-    linger: config.lingerMs,
+    // linger is not set here: Endpoint.close() gives ZeroMQ what is left of the endpoint's
+    // linger once the queue has drained, so the two never add up to more than the setting.
     // A subscriber whose host vanished would otherwise keep its subscription, and with
     // noDrop hold up the endpoint, until the kernel gives up many minutes later.
     ...deadPeerOptions(config),
