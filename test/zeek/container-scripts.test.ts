@@ -28,7 +28,7 @@ function render(env: Record<string, string>): { status: number | null; stdout: s
 }
 
 describe('render-settings.sh', () => {
-  test('the defaults: the shared socket, a high-water mark that does not drop on a local hop, disk logs off, telemetry on 9911', () => {
+  test("the defaults: the shared socket, a high-water mark that does not drop on a local hop, disk logs off, telemetry on 9911, Zeek's bookkeeping streams not sent", () => {
     const { status, stdout } = render({})
     assert.equal(status, 0)
     assert.equal(
@@ -40,10 +40,27 @@ describe('render-settings.sh', () => {
         'redef LogZeroMQ::zmq_linger = 5000;',
         'redef LogZeroMQ::zmq_connect_pause = 1000;',
         'redef ZeekZmqShipper::disk_logs = F;',
+        'redef Log::default_writer = Log::WRITER_NONE;',
         'redef Telemetry::metrics_port = 9911/tcp;',
+        '',
+        '# ZEEK_EXCLUDED_LOG_IDS (the default: only the streams that the loaded scripts define)',
+        ...['LoadedScripts::LOG', 'Telemetry::LOG', 'Telemetry::LOG_HISTOGRAM'].flatMap((id) => [`@ifdef ( ${id} )`, `redef LogZeroMQ::excluded_log_ids += { ${id} };`, '@endif']),
         '',
       ].join('\n'),
     )
+  })
+
+  test('ZEEK_EXCLUDED_LOG_IDS set to nothing sends every stream, bookkeeping included', () => {
+    const { status, stdout } = render({ ZEEK_EXCLUDED_LOG_IDS: '' })
+    assert.equal(status, 0)
+    assert.doesNotMatch(stdout, /excluded_log_ids/)
+  })
+
+  test('JSON disk logs: the ASCII writer uses JSON with epoch timestamps, as the ZeroMQ writer does', () => {
+    const { status, stdout } = render({ ZEEK_DISK_LOGS: 'true', ZEEK_DISK_LOGS_FORMAT: 'JSON' })
+    assert.equal(status, 0)
+    assert.match(stdout, /redef ZeekZmqShipper::disk_logs = T;\nredef LogAscii::use_json = T;\nredef LogAscii::json_timestamps = JSON::TS_EPOCH;\n/)
+    assert.doesNotMatch(render({ ZEEK_DISK_LOGS: 'true' }).stdout, /LogAscii/, "Zeek's own tab-separated format by default")
   })
 
   test('every variable maps onto its option; stream ids one a line; decimal numbers with leading zeros', () => {
@@ -98,6 +115,7 @@ describe('render-settings.sh', () => {
       ZEEK_ZMQ_WRITER_LINGER_MS: '5s',
       ZEEK_ZMQ_WRITER_CONNECT_PAUSE_MS: '99999999999',
       ZEEK_DISK_LOGS: 'maybe',
+      ZEEK_DISK_LOGS_FORMAT: 'xml',
       ZEEK_TELEMETRY_PORT: '65536',
       ZEEK_SEND_LOGS: 'http,HTTP::LOG',
       ZEEK_EXCLUDED_LOG_IDS: 'Conn::LOG};print("x")',
@@ -110,6 +128,7 @@ describe('render-settings.sh', () => {
       'ZEEK_ZMQ_WRITER_LINGER_MS="5s" is not a whole number from -1 to 2147483647',
       'ZEEK_ZMQ_WRITER_CONNECT_PAUSE_MS="99999999999" is not a whole number from 0 to 60000',
       'ZEEK_DISK_LOGS="maybe" is neither true nor false',
+      'ZEEK_DISK_LOGS_FORMAT="xml" is neither tsv nor json',
       'ZEEK_TELEMETRY_PORT="65536" is not a whole number from 0 to 65535',
       'ZEEK_SEND_LOGS names "http", which is not a Zeek log stream id',
       'ZEEK_EXCLUDED_LOG_IDS names "Conn::LOG};print("x")", which is not a Zeek log stream id',
@@ -144,6 +163,11 @@ describe('entrypoint.sh', () => {
     ['a capture file that is not there', () => ({ ZEEK_PCAP: '/nonexistent/capture.pcap' }), 78, /ZEEK_PCAP=\/nonexistent\/capture\.pcap: no such readable file/],
     ['a loop over a live interface', () => ({ ZEEK_INTERFACE: 'eth0', ZEEK_PCAP_LOOP: 'true' }), 78, /ZEEK_PCAP_LOOP replays ZEEK_PCAP/],
     ['a bad writer setting', (t) => ({ ZEEK_PCAP: pcapFile(t), ZEEK_ZMQ_WRITER_HWM: 'lots' }), 78, /ZEEK_ZMQ_WRITER_HWM="lots" is not a whole number/],
+    ['a wait that is not a number', (t) => ({ ZEEK_PCAP: pcapFile(t), ZEEK_SHIPPER_WAIT_S: '5s' }), 78, /ZEEK_SHIPPER_WAIT_S="5s" is not a whole number of seconds from 0 to 86400/],
+    ['a wait beyond a day', (t) => ({ ZEEK_PCAP: pcapFile(t), ZEEK_SHIPPER_WAIT_S: '86401' }), 78, /ZEEK_SHIPPER_WAIT_S="86401" is not a whole number/],
+    ['a negative loop interval', (t) => ({ ZEEK_PCAP: pcapFile(t), ZEEK_PCAP_LOOP_INTERVAL_S: '-1' }), 78, /ZEEK_PCAP_LOOP_INTERVAL_S="-1" is not a whole number of seconds/],
+    ['a replay speed of 0', (t) => ({ ZEEK_PCAP: pcapFile(t), ZEEK_PCAP_SPEEDUP: '0' }), 78, /ZEEK_PCAP_SPEEDUP="0" must be at least 1/],
+    ['a replay speed for a live interface', () => ({ ZEEK_INTERFACE: 'eth0', ZEEK_PCAP_SPEEDUP: '10' }), 78, /ZEEK_PCAP_SPEEDUP paces the replay of ZEEK_PCAP/],
     ['a shipper socket that never appears', (t) => ({ ZEEK_PCAP: pcapFile(t), ZEEK_ZMQ_WRITER_ENDPOINT: `ipc://${join(tempDir(t), 'zeek.sock')}`, ZEEK_SHIPPER_WAIT_S: '1' }), 69, /the shipper's socket ipc:\/\/\S+zeek\.sock did not appear within 1s\. Is the shipper running with ZEEK_ZMQ_INPUTS=ipc:/],
     ['a shipper tcp port that never answers', (t) => ({ ZEEK_PCAP: pcapFile(t), ZEEK_ZMQ_WRITER_ENDPOINT: 'tcp://127.0.0.1:9', ZEEK_SHIPPER_WAIT_S: '1' }), 69, /the shipper's socket tcp:\/\/127\.0\.0\.1:9 did not appear within 1s/],
   ]
@@ -172,6 +196,21 @@ describe('entrypoint.sh', () => {
     assert.match(readFileSync(settings, 'utf8'), new RegExp(`redef LogZeroMQ::endpoint = "ipc://${socketPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}";`))
   })
 
+  test('numbers with leading zeros are decimal: ZEEK_SHIPPER_WAIT_S=08 waits 8 s (not an octal error, not skipped)', async (t) => {
+    const { process: child } = entrypoint(t, { ZEEK_PCAP: pcapFile(t), ZEEK_ZMQ_WRITER_ENDPOINT: `ipc://${join(tempDir(t), 'zeek.sock')}`, ZEEK_SHIPPER_WAIT_S: '08' })
+    await child.stderrMatching(/waiting up to 8s for the shipper's socket/)
+    child.kill('SIGTERM')
+    await child.exited
+  })
+
+  test('ZEEK_PCAP_SPEEDUP replays the capture in pseudo-realtime', async (t) => {
+    const pcap = pcapFile(t)
+    const { process: child } = entrypoint(t, { ZEEK_PCAP: pcap, ZEEK_PCAP_SPEEDUP: '010', ZEEK_SHIPPER_WAIT_S: '0' })
+    const [line] = await child.stderrMatching(/running: .*/)
+    assert.match(line, new RegExp(`^running: zeek -C --pseudo-realtime=10 -r ${pcap.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `))
+    await child.exited
+  })
+
   test('`docker stop` while it waits for the shipper: exits at once with 143, as PID 1 would not without a handler', async (t) => {
     const { process: child } = entrypoint(t, { ZEEK_PCAP: pcapFile(t), ZEEK_ZMQ_WRITER_ENDPOINT: `ipc://${join(tempDir(t), 'zeek.sock')}` })
     await child.stderrMatching(/waiting up to 60s for the shipper's socket/)
@@ -192,11 +231,27 @@ describe('the demo capture', () => {
   const python = spawnSync('python3', ['--version']).status === 0
   const skip = python ? false : 'python3 is not installed here: the demo capture is made by zeek/demo/make-demo-pcap.py (the Zeek image has python3)'
 
-  function makePcap(t: TestContext): Buffer {
+  function makePcap(t: TestContext, ...args: string[]): Buffer {
     const path = join(tempDir(t), 'demo.pcap')
-    const result = spawnSync('python3', [join(ZEEK_DIR, 'demo', 'make-demo-pcap.py'), path], { encoding: 'utf8' })
+    const result = spawnSync('python3', [join(ZEEK_DIR, 'demo', 'make-demo-pcap.py'), ...args, path], { encoding: 'utf8' })
     assert.equal(result.status, 0, result.stderr)
     return readFileSync(path)
+  }
+
+  /** Each packet's service (proto/lower port) and transport payload. */
+  function packets(pcap: Buffer): Array<{ service: string; payload: Buffer; seconds: number }> {
+    const found: Array<{ service: string; payload: Buffer; seconds: number }> = []
+    let offset = 24
+    while (offset < pcap.length) {
+      const seconds = pcap.readUInt32LE(offset)
+      const length = pcap.readUInt32LE(offset + 8)
+      const ip = pcap.subarray(offset + 16 + 14, offset + 16 + length)
+      offset += 16 + length
+      const proto = ip[9] === 6 ? 'tcp' : ip[9] === 17 ? 'udp' : String(ip[9])
+      const headerLength = proto === 'tcp' ? (ip[32]! >> 4) * 4 : 8
+      found.push({ service: `${proto}/${Math.min(ip.readUInt16BE(20), ip.readUInt16BE(22))}`, payload: ip.subarray(20 + headerLength), seconds })
+    }
+    return found
   }
 
   function ipChecksumOk(header: Buffer): boolean {
@@ -239,5 +294,22 @@ describe('the demo capture', () => {
     assert.match(text, /GET \/ HTTP\/1\.1\r\nHost: www\.example\.org/)
     assert.match(text, /HTTP\/1\.1 200 OK\r\nContent-Type: text\/javascript/)
     assert.ok(text.includes('secure.example.net'), 'the TLS ClientHello carries the server name')
+  })
+
+  test('mixed: DNS over TCP, HTTP with several files and an upload, a certificate chain, a two-hour connection', { skip }, (t) => {
+    const found = packets(makePcap(t, '--scenario', 'mixed'))
+    const services = new Set(found.map((p) => p.service))
+    for (const service of ['udp/53', 'tcp/53', 'tcp/80', 'tcp/443', 'tcp/5222']) assert.ok(services.has(service), `no ${service} in ${[...services].join(', ')}`)
+    const text = Buffer.concat(found.map((p) => p.payload)).toString('latin1')
+    for (const request of ['GET /img/logo.png', 'GET /docs/manual.pdf', 'GET /api/items', 'POST /upload']) assert.ok(text.includes(request), request)
+    assert.equal(text.split('Demo Intermediate CA').length - 1, 2, 'the leaf names its issuer, the intermediate its subject')
+    const chat = found.filter((p) => p.service === 'tcp/5222')
+    assert.ok(chat.at(-1)!.seconds - chat[0]!.seconds >= 7200, 'the chat connection lasts two hours')
+  })
+
+  test('large: as many DNS lookups as --flows, every fifth followed by an HTTP download', { skip }, (t) => {
+    const found = packets(makePcap(t, '--scenario', 'large', '--flows', '500'))
+    assert.equal(found.filter((p) => p.service === 'udp/53').length, 1000, 'a query and an answer per flow')
+    assert.equal(found.filter((p) => p.service === 'tcp/80' && p.payload.toString('latin1').startsWith('GET / ')).length, 100)
   })
 })
