@@ -31,6 +31,7 @@ interface=${ZEEK_INTERFACE:-}
 pcap=${ZEEK_PCAP:-}
 wait_s=${ZEEK_SHIPPER_WAIT_S:-60}
 loop_interval_s=${ZEEK_PCAP_LOOP_INTERVAL_S:-10}
+speedup=${ZEEK_PCAP_SPEEDUP:-}
 log_dir=${ZEEK_LOG_DIR:-/var/log/zeek}
 read -r -a scripts <<<"${ZEEK_SCRIPTS-local}"
 
@@ -58,8 +59,27 @@ if is_true "${ZEEK_PCAP_LOOP:-false}" ZEEK_PCAP_LOOP; then
   [[ -n $pcap ]] || die "$EX_CONFIG" "ZEEK_PCAP_LOOP replays ZEEK_PCAP; it means nothing with ZEEK_INTERFACE"
   loop=true
 fi
-[[ $wait_s =~ ^[0-9]+$ ]] || die "$EX_CONFIG" "ZEEK_SHIPPER_WAIT_S=\"$wait_s\" is not a number of seconds"
-[[ $loop_interval_s =~ ^[0-9]+$ ]] || die "$EX_CONFIG" "ZEEK_PCAP_LOOP_INTERVAL_S=\"$loop_interval_s\" is not a number of seconds"
+# seconds NAME VALUE MAX: VALUE as a decimal number of seconds from 0 to MAX (leading
+# zeros are not octal: "08" is 8), or exit 78 naming the variable.
+seconds() {
+  local name=$1 value=$2 max=$3
+  if [[ $value =~ ^0*([0-9]{1,9})$ ]] && ((10#${BASH_REMATCH[1]} <= max)); then
+    REPLY=$((10#${BASH_REMATCH[1]}))
+    return
+  fi
+  die "$EX_CONFIG" "$name=\"$value\" is not a whole number of seconds from 0 to $max"
+}
+seconds ZEEK_SHIPPER_WAIT_S "$wait_s" 86400
+wait_s=$REPLY
+seconds ZEEK_PCAP_LOOP_INTERVAL_S "$loop_interval_s" 86400
+loop_interval_s=$REPLY
+# Pseudo-realtime replay of a capture file: N times as fast as it was recorded.
+if [[ -n $speedup ]]; then
+  [[ -n $pcap ]] || die "$EX_CONFIG" "ZEEK_PCAP_SPEEDUP paces the replay of ZEEK_PCAP; it means nothing with ZEEK_INTERFACE"
+  seconds ZEEK_PCAP_SPEEDUP "$speedup" 1000000
+  ((REPLY > 0)) || die "$EX_CONFIG" "ZEEK_PCAP_SPEEDUP=\"$speedup\" must be at least 1 (leave it empty to read as fast as Zeek can)"
+  source_args=(--pseudo-realtime="$REPLY" "${source_args[@]}")
+fi
 
 # --- the writer's settings, as Zeek script --------------------------------------------
 mkdir -p "$SETTINGS_DIR" "$log_dir"

@@ -41,6 +41,36 @@ event zeek_init() &priority=-4
 	check_streams(LogZeroMQ::excluded_log_ids, "ZEEK_EXCLUDED_LOG_IDS");
 	}
 
+# After the writer plugin has added its filters (priority -5): give each ZeroMQ filter the
+# field choices of the stream's default filter. The plugin's filters log every &log field,
+# but Zeek's scripts narrow some default filters (since Zeek 6, ssl.log leaves out the
+# certificate's subject and issuer unless SSL::log_include_server_certificate_subject_issuer
+# is set); without this the shipper's records would carry fields that Zeek's own logs
+# do not, and a setting that changes the logs would not change the records.
+event zeek_init() &priority=-6
+	{
+	for ( id in Log::active_streams )
+		{
+		local zmq = Log::get_filter(id, "default-zmq");
+		local standard = Log::get_filter(id, "default");
+		if ( zmq$name == "<not found>" || standard$name == "<not found>" )
+			next;
+		if ( standard?$include )
+			zmq$include = standard$include;
+		if ( standard?$exclude )
+			zmq$exclude = standard$exclude;
+		if ( standard?$field_name_map )
+			zmq$field_name_map = standard$field_name_map;
+		if ( standard?$scope_sep )
+			zmq$scope_sep = standard$scope_sep;
+		if ( standard?$ext_prefix )
+			zmq$ext_prefix = standard$ext_prefix;
+		if ( standard?$ext_func )
+			zmq$ext_func = standard$ext_func;
+		Log::add_filter(id, zmq);
+		}
+	}
+
 # After the writer plugin has added its filters: say where the records go, and switch
 # off the ASCII files unless they were asked for.
 event zeek_init() &priority=-10
