@@ -40,48 +40,46 @@ whole_number() {
   REPLY=0
 }
 
-# stream_ids NAME VALUE OPTION [guarded]: a comma list of Log::ID names such as HTTP::LOG,
-# as the plugin's send_logs and excluded_log_ids take them, added to LogZeroMQ::OPTION.
-# With "guarded", each id is added only where a loaded script defines it (the defaults
-# name streams of policy scripts that ZEEK_SCRIPTS may leave out).
+# Zeek's own bookkeeping streams, which every start (and, for telemetry, every minute)
+# would otherwise send to every subscriber: hundreds of loaded_scripts records per start
+# and a few hundred telemetry records per minute. They are ZEEK_EXCLUDED_LOG_IDS's default;
+# setting the variable, even to nothing, replaces the list.
+readonly DEFAULT_EXCLUDED_LOG_IDS=LoadedScripts::LOG,Telemetry::LOG,Telemetry::LOG_HISTOGRAM
+
+# stream_ids NAME VALUE OPTION: a comma list of Log::ID names such as HTTP::LOG, as the
+# plugin's send_logs and excluded_log_ids take them, added to LogZeroMQ::OPTION.
 stream_ids() {
-  local name=$1 value=$2 option=$3 guarded=${4:-} id
-  local -a entries=() ids=()
+  local name=$1 value=$2 option=$3 id
+  local -a entries=() ids=() guarded=()
   IFS=',' read -r -a entries <<<"$value"
   for id in "${entries[@]}"; do
     id=${id//[[:space:]]/}
     [[ -z $id ]] && continue
-    if [[ $id =~ ^[A-Za-z_][A-Za-z0-9_]*(::[A-Za-z_][A-Za-z0-9_]*)+$ ]]; then
-      ids+=("$id")
-    else
+    if [[ ! $id =~ ^[A-Za-z_][A-Za-z0-9_]*(::[A-Za-z_][A-Za-z0-9_]*)+$ ]]; then
       problems+=("$name names \"$id\", which is not a Zeek log stream id (ids look like HTTP::LOG or Conn::LOG; log paths such as \"http\" are the shipper's filters, ZEEK_ZMQ_SEND_LOGS and ZEEK_ZMQ_EXCLUDED_LOGS)")
+    elif [[ ,$DEFAULT_EXCLUDED_LOG_IDS, == *,$id,* ]]; then
+      # The default's streams belong to policy scripts that ZEEK_SCRIPTS may leave out.
+      guarded+=("$id")
+    else
+      ids+=("$id")
     fi
   done
-  ((${#ids[@]} > 0)) || return 0
+  ((${#ids[@]} + ${#guarded[@]} > 0)) || return 0
   emit ""
-  if [[ -n $guarded ]]; then
-    emit "# $name (the default: only the streams that the loaded scripts define)"
-    for id in "${ids[@]}"; do
-      emit "@ifdef ( $id )"
-      emit "redef LogZeroMQ::$option += { $id };"
-      emit "@endif"
-    done
-    return 0
-  fi
+  emit "# $name"
+  for id in "${guarded[@]}"; do
+    emit "@ifdef ( $id )"
+    emit "redef LogZeroMQ::$option += { $id };"
+    emit "@endif"
+  done
+  ((${#ids[@]} > 0)) || return 0
   # One id a line, so that Zeek's error for an unknown id points at it.
   local joined
   joined=$(printf '\t%s,\n' "${ids[@]}")
-  emit "# $name"
   emit "redef LogZeroMQ::$option += {"
   emit "${joined%,}"
   emit "};"
 }
-
-# Zeek's own bookkeeping streams, which every start (and, for telemetry, every minute)
-# would otherwise send to every subscriber: hundreds of loaded_scripts records per start
-# and a few hundred telemetry records per minute. Setting ZEEK_EXCLUDED_LOG_IDS, even to
-# nothing, replaces this list.
-readonly DEFAULT_EXCLUDED_LOG_IDS=LoadedScripts::LOG,Telemetry::LOG,Telemetry::LOG_HISTOGRAM
 
 endpoint=${ZEEK_ZMQ_WRITER_ENDPOINT:-ipc:///run/zeek-zmq/zeek.sock}
 disk_logs=${ZEEK_DISK_LOGS:-false}
@@ -124,11 +122,7 @@ esac
 whole_number ZEEK_TELEMETRY_PORT "${ZEEK_TELEMETRY_PORT:-9911}" 0 65535
 ((REPLY == 0)) || emit "redef Telemetry::metrics_port = $REPLY/tcp;"
 stream_ids ZEEK_SEND_LOGS "${ZEEK_SEND_LOGS:-}" send_logs
-if [[ -v ZEEK_EXCLUDED_LOG_IDS ]]; then
-  stream_ids ZEEK_EXCLUDED_LOG_IDS "$ZEEK_EXCLUDED_LOG_IDS" excluded_log_ids
-else
-  stream_ids ZEEK_EXCLUDED_LOG_IDS "$DEFAULT_EXCLUDED_LOG_IDS" excluded_log_ids guarded
-fi
+stream_ids ZEEK_EXCLUDED_LOG_IDS "${ZEEK_EXCLUDED_LOG_IDS-$DEFAULT_EXCLUDED_LOG_IDS}" excluded_log_ids
 
 if ((${#problems[@]} > 0)); then
   printf 'zeek-zmq-shipper: invalid Zeek container settings:\n' >&2

@@ -33,9 +33,9 @@ function interpolations(file: string): Map<string, string | undefined> {
   return found
 }
 
-/** The value inside ${NAME:-value}, or the literal. */
+/** The value inside ${NAME:-value} (or ${NAME-value}), or the literal. */
 function composeDefault(value: string): string {
-  const match = /^\$\{[A-Z0-9_]+:-(.*)\}$/.exec(value)
+  const match = /^\$\{[A-Z0-9_]+:?-(.*)\}$/.exec(value)
   return match === null ? value : match[1]!
 }
 

@@ -43,11 +43,17 @@ describe('render-settings.sh', () => {
         'redef Log::default_writer = Log::WRITER_NONE;',
         'redef Telemetry::metrics_port = 9911/tcp;',
         '',
-        '# ZEEK_EXCLUDED_LOG_IDS (the default: only the streams that the loaded scripts define)',
+        '# ZEEK_EXCLUDED_LOG_IDS',
         ...['LoadedScripts::LOG', 'Telemetry::LOG', 'Telemetry::LOG_HISTOGRAM'].flatMap((id) => [`@ifdef ( ${id} )`, `redef LogZeroMQ::excluded_log_ids += { ${id} };`, '@endif']),
         '',
       ].join('\n'),
     )
+  })
+
+  test("the default's streams stay guarded when named with others; other ids are checked by Zeek", () => {
+    const { status, stdout } = render({ ZEEK_EXCLUDED_LOG_IDS: 'Conn::LOG,Telemetry::LOG' })
+    assert.equal(status, 0)
+    assert.match(stdout, /# ZEEK_EXCLUDED_LOG_IDS\n@ifdef \( Telemetry::LOG \)\nredef LogZeroMQ::excluded_log_ids \+= \{ Telemetry::LOG \};\n@endif\nredef LogZeroMQ::excluded_log_ids \+= \{\n\tConn::LOG\n\};\n$/)
   })
 
   test('ZEEK_EXCLUDED_LOG_IDS set to nothing sends every stream, bookkeeping included', () => {
