@@ -1,14 +1,16 @@
-##! What the container adds to the writer plugin: the shared socket as the default
-##! endpoint, a switch for Zeek's own ASCII logs, and a check that every stream named in
-##! ZEEK_SEND_LOGS or ZEEK_EXCLUDED_LOG_IDS exists, so that a typo stops Zeek instead of
-##! silently sending nothing.
+##! What this package adds to the writer plugin, in the Zeek container and in a Zeek of
+##! the operator's own (installed with zkg): the shipper's shared socket as the default
+##! endpoint, records with the same fields as Zeek's own logs, a switch for Zeek's ASCII
+##! logs, and a check that every stream named in send_logs or excluded_log_ids exists, so
+##! that a typo stops Zeek instead of silently sending nothing.
 
 module ZeekZmqShipper;
 
 export {
-	## Whether Zeek also writes its ASCII logs to disk (ZEEK_DISK_LOGS). Off in the
-	## container: the shipper is where the records go.
-	const disk_logs = F &redef;
+	## Whether Zeek also writes its ASCII logs to disk. On by default, so that loading
+	## the package into an existing Zeek changes nothing but adding the shipper; the
+	## container sets it from ZEEK_DISK_LOGS, which is off by default there.
+	const disk_logs = T &redef;
 }
 
 # The socket the shipper binds; the entrypoint's settings override it from
@@ -37,8 +39,8 @@ function check_streams(ids: set[Log::ID], setting: string)
 # plugin adds its filters (priority -5).
 event zeek_init() &priority=-4
 	{
-	check_streams(LogZeroMQ::send_logs, "ZEEK_SEND_LOGS");
-	check_streams(LogZeroMQ::excluded_log_ids, "ZEEK_EXCLUDED_LOG_IDS");
+	check_streams(LogZeroMQ::send_logs, "LogZeroMQ::send_logs (ZEEK_SEND_LOGS)");
+	check_streams(LogZeroMQ::excluded_log_ids, "LogZeroMQ::excluded_log_ids (ZEEK_EXCLUDED_LOG_IDS)");
 	}
 
 # After the writer plugin has added its filters (priority -5): give each ZeroMQ filter the
