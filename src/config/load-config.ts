@@ -96,7 +96,9 @@ export function bindersOf(inputs: readonly string[], endpoints: readonly Endpoin
  * bound there before, silently, so this is caught here rather than at run time.
  */
 function bindClashes(inputs: unknown, endpoints: readonly EndpointConfig[], names: Record<Binder['kind'], string>): string[] {
-  const binders = bindersOf(Array.isArray(inputs) ? (inputs as string[]) : [], endpoints)
+  // Inputs that are not even text (from a file) are reported by validation already.
+  const addresses = Array.isArray(inputs) ? inputs.filter((address): address is string => typeof address === 'string') : []
+  const binders = bindersOf(addresses, endpoints)
     .filter(({ address }) => !address.endsWith(':*'))
     .map((binder) => ({ ...binder, key: bindKey(binder.address) }))
   const problems: string[] = []

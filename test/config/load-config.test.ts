@@ -178,5 +178,9 @@ describe('invalid configuration names every problem and its variable', () => {
     assert.ok(problems.some((p) => p.startsWith(`"endpoint" in ${wrong} is not a setting`)), problems.join('\n'))
     assert.ok(problems.some((p) => p.startsWith(`ZEEK_ZMQ_HWM (or "hwm" in ${wrong}): must be a positive integer`)), problems.join('\n'))
     assert.ok(problems.some((p) => /unknown key "adress"/.test(p)), problems.join('\n'))
+
+    const notText = join(dir, 'not-text.json')
+    writeFileSync(notText, JSON.stringify({ inputs: [1, 'ipc:///run/x.sock'], endpoints: 'tcp://a:1' }))
+    assert.match(problemsOf({ ZEEK_ZMQ_CONFIG: notText })[0]!, /^ZEEK_ZMQ_INPUTS \(or "inputs" in .*\): 1 is not a string/)
   })
 })
