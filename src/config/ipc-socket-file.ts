@@ -5,6 +5,7 @@
 // connection belongs to a live process and is refused; a socket file nobody accepts on is
 // stale (its process died) and is replaced; anything else is refused and left alone.
 
+import type { Stats } from 'node:fs'
 import { lstat, unlink } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { ShipperError } from '../errors.ts'
@@ -42,7 +43,7 @@ function probe(path: string): Promise<Probe> {
   })
 }
 
-function kindOf(stats: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean; isFIFO(): boolean }): string {
+function kindOf(stats: Stats): string {
   if (stats.isFile()) return 'a regular file'
   if (stats.isDirectory()) return 'a directory'
   if (stats.isSymbolicLink()) return 'a symbolic link'
@@ -58,7 +59,7 @@ async function inspect(path: string): Promise<'stale' | string | undefined> {
     if (found === 'accepted') return 'another process is bound there'
     return typeof found === 'object' ? found.problem : undefined
   }
-  let stats
+  let stats: Stats
   try {
     stats = await lstat(path)
   } catch (err) {

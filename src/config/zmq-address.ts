@@ -1,8 +1,8 @@
 // ZeroMQ addresses as the Zeek writer plugin takes them: tcp://host:port or ipc:///path.
 
+import { realpathSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { isIPv4, isIPv6 } from 'node:net'
-import { realpathSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
 
 export type Transport = 'tcp' | 'ipc'
@@ -36,8 +36,8 @@ function isHostName(host: string): boolean {
 
 function checkTcpHost(host: string, binding: boolean): string | undefined {
   if (host === '*') return binding ? undefined : 'only binds: a connection needs the host to reach'
-  if (host.startsWith('[')) return isIPv6(host.slice(1, -1)) ? undefined : 'is not a host name, IPv4 address, [IPv6] address or *'
-  return isIPv4(host) || isHostName(host) ? undefined : 'is not a host name, IPv4 address, [IPv6] address or *'
+  const valid = host.startsWith('[') ? isIPv6(host.slice(1, -1)) : isIPv4(host) || isHostName(host)
+  return valid ? undefined : 'is not a host name, IPv4 address, [IPv6] address or *'
 }
 
 /** An ipc path is absolute and short enough for the OS; "@name" is Linux's abstract namespace. */
