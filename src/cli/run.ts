@@ -3,7 +3,8 @@
 // close HTTP -> summary -> exit 0.
 
 import { parseArgs } from 'node:util'
-import { loadConfig, type Env } from '../config/load-config.ts'
+import { clearIpcPaths } from '../config/ipc-socket-file.ts'
+import { bindersOf, loadConfig, type Env } from '../config/load-config.ts'
 import { isShipperError, ShipperError } from '../errors.ts'
 import { buildApp, type ShipperApp } from '../http/app.ts'
 import { createLogger, type Logger } from '../logger.ts'
@@ -35,6 +36,11 @@ export interface RunningShipper {
 export async function run(env: Env, logger?: Logger): Promise<RunningShipper> {
   const config = loadConfig(env)
   const log = logger ?? createLogger(config.logLevel)
+  // Before HTTP and before any socket: another process's socket at an ipc path stops the
+  // start here, with nothing to undo.
+  for (const address of await clearIpcPaths(bindersOf(config.inputs, config.endpoints))) {
+    log.info({ address }, 'replaced a stale socket file')
+  }
   const shipper = new Shipper(config, log)
   const app = buildApp({ logger: log, registry: shipper.registry, readiness: () => shipper.readiness() })
 

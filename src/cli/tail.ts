@@ -5,6 +5,7 @@
 import { once } from 'node:events'
 import { parseArgs } from 'node:util'
 import { Subscriber } from 'zeromq'
+import { clearIpcPaths } from '../config/ipc-socket-file.ts'
 import { parseZmqAddress } from '../config/zmq-address.ts'
 import { ShipperError } from '../errors.ts'
 import { checkPathPattern, compilePathFilter, splitList, type PathPredicate } from '../router/path-filter.ts'
@@ -19,8 +20,10 @@ on standard output. Diagnostics go to standard error. SIGINT or SIGTERM stops it
                        connect mode); by default tail connects (to a bind-mode endpoint)
   --path LIST          comma list of log paths to print, "*" a wildcard: --path conn,dns*
                        (default: every path)
-  --format ndjson      one JSON object per line, "_path" added as the first key (default)
-  --format pretty      a line for people: time, path, then key=value pairs
+  --format ndjson      one JSON object per line, "_path" (the path frame) its first key;
+                       a record that is not a JSON object comes as "_raw" (default)
+  --format pretty      a line for people: time, path, then key=value pairs, with control
+                       and bidirectional characters escaped
   -h, --help           this text
 
 examples:
@@ -79,70 +82,93 @@ export function parseTailArgs(args: string[]): TailOptions | 'help' {
   return { address, bind: values.bind, accept: compilePathFilter({ include, exclude: [] }), format: format as Format }
 }
 
-const OPEN_BRACE = 0x7b
-const PATH_KEY = Buffer.from('"_path":')
-
-function isJsonSpace(byte: number): boolean {
-  return byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d
+function isJsonSpace(code: number): boolean {
+  return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d
 }
 
 function hasLineBreak(record: Buffer): boolean {
   return record.includes(0x0a) || record.includes(0x0d)
 }
 
+/** The record as an object, or undefined when it is not one (invalid JSON, an array, a string...). */
+function parseObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text)
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
+  } catch {
+    return undefined
+  }
+}
+
 /**
- * One NDJSON line with "_path" as the first key. Zeek's records are single-line JSON
- * objects, so the record's bytes are spliced after its "{" without parsing; anything else
- * (multi-line JSON, a non-object, invalid JSON) takes the slow path and still yields one line.
+ * One NDJSON line, always a valid JSON object, whose first key "_path" is the path frame.
+ * A Zeek record (a single-line JSON object) keeps its bytes: "_path" is spliced in after
+ * its "{", once JSON.parse has vouched for the rest. A record that is not a JSON object
+ * comes as its text in "_raw". A record's own "_path" cannot stand in for the path frame
+ * (subscribers route on the frame): such a record is re-encoded, with its "_path" kept as
+ * "_record_path" where it differs from the frame.
  */
 export function ndjsonLine(path: string, record: Buffer): string {
   const pathMember = `"_path":${JSON.stringify(path)}`
-  let start = 0
-  while (start < record.length && isJsonSpace(record[start]!)) start++
-  if (record[start] === OPEN_BRACE && !hasLineBreak(record)) {
-    let end = record.length
-    while (end > start && isJsonSpace(record[end - 1]!)) end--
-    let next = start + 1
-    while (next < end && isJsonSpace(record[next]!)) next++
-    // A publisher that already names the path keeps its own "_path".
-    if (record.subarray(next, next + PATH_KEY.length).equals(PATH_KEY)) return `${record.toString('utf8', start, end)}\n`
-    const rest = record.toString('utf8', next, end)
-    return rest === '}' ? `{${pathMember}}\n` : `{${pathMember},${rest}\n`
-  }
   const text = record.toString('utf8')
-  try {
-    const value: unknown = JSON.parse(text)
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      return `${JSON.stringify({ _path: path, ...(value as Record<string, unknown>) })}\n`
-    }
-    return `${JSON.stringify({ _path: path, _record: value })}\n`
-  } catch {
-    return `${JSON.stringify({ _path: path, _raw: text })}\n`
+  const value = parseObject(text)
+  if (value === undefined) return `{${pathMember},"_raw":${JSON.stringify(text)}}\n`
+  if (Object.hasOwn(value, '_path')) {
+    const { _path: own, ...rest } = value
+    return `${JSON.stringify({ _path: path, ...rest, ...(own === path ? {} : { _record_path: own }) })}\n`
   }
+  if (hasLineBreak(record)) return `${JSON.stringify({ _path: path, ...value })}\n`
+  let start = 0
+  while (isJsonSpace(text.charCodeAt(start))) start++
+  let end = text.length
+  while (isJsonSpace(text.charCodeAt(end - 1))) end--
+  const rest = text.slice(start + 1, end).trimStart()
+  return rest === '}' ? `{${pathMember}}\n` : `{${pathMember},${rest}\n`
+}
+
+// What a terminal would act on or reorder rather than show: C0 controls (ESC, BEL, ...),
+// DEL, C1 controls (CSI, OSC, ...), the bidirectional marks, embeddings, overrides and
+// isolates, and the Unicode line and paragraph separators.
+const HIDDEN = '\\u0000-\\u001f\\u007f-\\u009f\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069'
+const HIDDEN_CHARACTER = new RegExp(`[${HIDDEN}]`, 'g')
+// Printed as it is: no white space, quote, "=", backslash or hidden character.
+const BARE = new RegExp(`^[^\\s"=\\\\${HIDDEN}]+$`)
+
+/** Shows every hidden character as its JSON escape, \u001b, so that the terminal prints it. */
+function visible(text: string): string {
+  return text.replace(HIDDEN_CHARACTER, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
+/** A key, value or path from a peer, as text that is safe on a terminal and unambiguous. */
+function prettyText(text: string): string {
+  return BARE.test(text) ? text : visible(JSON.stringify(text))
 }
 
 function prettyValue(value: unknown): string {
-  if (typeof value === 'string') return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value)
+  if (typeof value === 'string') return prettyText(value)
   if (Array.isArray(value)) return value.map(prettyValue).join(',')
-  return JSON.stringify(value)
+  return visible(JSON.stringify(value))
 }
 
-/** A line for people: the record's time (the plugin writes epoch seconds), the path, then key=value pairs. */
+/** Epoch seconds as ISO 8601; a number no date can hold (1e300) as the number. */
+function isoTime(seconds: number): string {
+  const date = new Date(seconds * 1000)
+  return Number.isNaN(date.getTime()) ? String(seconds) : date.toISOString()
+}
+
+/**
+ * A line for people: the record's time (the plugin writes epoch seconds), the path, then
+ * key=value pairs. Everything in it came from a peer, so nothing reaches the terminal unescaped.
+ */
 export function prettyLine(path: string, record: Buffer): string {
+  const where = prettyText(path).padEnd(8)
   const text = record.toString('utf8')
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch {
-    return `${'-'.padEnd(24)} ${path.padEnd(8)} ${JSON.stringify(text)}\n`
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return `${'-'.padEnd(24)} ${path.padEnd(8)} ${JSON.stringify(value)}\n`
-  }
-  const { ts, ...fields } = value as Record<string, unknown>
-  const when = typeof ts === 'number' ? new Date(ts * 1000).toISOString() : typeof ts === 'string' ? ts : '-'
-  const pairs = Object.entries(fields).map(([key, field]) => `${key}=${prettyValue(field)}`)
-  return `${when.padEnd(24)} ${path.padEnd(8)} ${pairs.join(' ')}\n`
+  const value = parseObject(text)
+  if (value === undefined) return `${'-'.padEnd(24)} ${where} ${prettyText(text)}\n`
+  const { ts, ...fields } = value
+  const when = typeof ts === 'number' ? isoTime(ts) : typeof ts === 'string' ? prettyText(ts) : '-'
+  const pairs = Object.entries(fields).map(([key, field]) => `${prettyText(key)}=${prettyValue(field)}`)
+  return `${when.padEnd(24)} ${where} ${pairs.join(' ')}\n`
 }
 
 /** Writes, waiting for the stream to drain so that a slow reader slows us, not our memory. */
@@ -168,6 +194,10 @@ export async function tail(options: TailOptions): Promise<void> {
 
   try {
     if (options.bind) {
+      // As the shipper does: never take an ipc path from a live process or delete a file.
+      for (const address of await clearIpcPaths([{ who: 'tail', address: options.address }])) {
+        process.stderr.write(`zeek-zmq-shipper tail: replaced a stale socket file at ${address}\n`)
+      }
       await socket.bind(options.address)
       process.stderr.write(`zeek-zmq-shipper tail: bound ${socket.lastEndpoint ?? options.address}, waiting for publishers\n`)
     } else {

@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs'
 import convict from 'convict'
 import { ShipperError } from '../errors.ts'
 import { parseEndpoints, type EndpointConfig } from './endpoint-spec.ts'
+import { nearestName } from './nearest-name.ts'
 import { envOf, schema } from './schema.ts'
+import { resolveIpcPath } from './zmq-address.ts'
 
 export interface ShipperConfig {
   readonly inputs: readonly string[]
@@ -53,19 +55,58 @@ function readConfigFile(path: string): { settings?: unknown; problem?: string } 
   }
 }
 
+/** Variables under the shipper's prefix that belong to the Zeek container (the writer plugin's settings). */
+const FOREIGN_PREFIXES = ['ZEEK_ZMQ_WRITER_']
+const SHIPPER_PREFIX = 'ZEEK_ZMQ_'
+
+/**
+ * A ZEEK_ZMQ_* variable the schema does not know is a typo until proven otherwise: a
+ * misspelt ZEEK_ZMQ_ENDPIONTS would otherwise leave the default in force without a word.
+ */
+function unknownVariables(env: Env): string[] {
+  const known = Object.values(schema).map((item) => item.env)
+  return Object.keys(env)
+    .filter((name) => name.startsWith(SHIPPER_PREFIX) && !known.includes(name) && !FOREIGN_PREFIXES.some((prefix) => name.startsWith(prefix)))
+    .sort()
+    .map((name) => `${name}: not a setting of the shipper; did you mean ${nearestName(name, known)}? (${FOREIGN_PREFIXES.join(', ')}* are left to the Zeek container)`)
+}
+
+/** What the OS binds: an ipc address by the socket file it names, however it is spelt. */
+function bindKey(address: string): string {
+  return address.startsWith('ipc://') ? `ipc://${resolveIpcPath(address.slice('ipc://'.length))}` : address
+}
+
+export interface Binder {
+  readonly kind: 'input' | 'endpoint'
+  /** Who binds, for messages: "the input", `endpoint "siem"`. */
+  readonly who: string
+  readonly address: string
+}
+
+/** Every address the shipper binds (inputs and bind-mode endpoints), and who binds it. */
+export function bindersOf(inputs: readonly string[], endpoints: readonly EndpointConfig[]): Binder[] {
+  return [
+    ...inputs.map((address) => ({ kind: 'input' as const, address, who: 'the input' })),
+    ...endpoints.filter((e) => e.mode === 'bind').map((e) => ({ kind: 'endpoint' as const, address: e.address, who: `endpoint "${e.name}"` })),
+  ]
+}
+
 /**
  * Two sockets bound on one address: binding an ipc path takes it over from the socket
  * bound there before, silently, so this is caught here rather than at run time.
  */
-function bindClashes(inputs: unknown, endpoints: readonly EndpointConfig[], inputsName: string, endpointsName: string): string[] {
-  const binders = [
-    ...(Array.isArray(inputs) ? inputs.map((address: string) => ({ address, who: 'the input', setting: inputsName })) : []),
-    ...endpoints.filter((e) => e.mode === 'bind').map((e) => ({ address: e.address, who: `endpoint "${e.name}"`, setting: endpointsName })),
-  ].filter(({ address }) => !address.endsWith(':*'))
+function bindClashes(inputs: unknown, endpoints: readonly EndpointConfig[], names: Record<Binder['kind'], string>): string[] {
+  // Inputs that are not even text (from a file) are reported by validation already.
+  const addresses = Array.isArray(inputs) ? inputs.filter((address): address is string => typeof address === 'string') : []
+  const binders = bindersOf(addresses, endpoints)
+    .filter(({ address }) => !address.endsWith(':*'))
+    .map((binder) => ({ ...binder, key: bindKey(binder.address) }))
   const problems: string[] = []
   binders.forEach((binder, i) => {
-    const earlier = binders.slice(0, i).find(({ address }) => address === binder.address)
-    if (earlier !== undefined) problems.push(`${binder.setting}: ${binder.address} is bound by both ${earlier.who} and ${binder.who}`)
+    const earlier = binders.slice(0, i).find(({ key }) => key === binder.key)
+    if (earlier === undefined) return
+    const spelling = earlier.address === binder.address ? '' : ` (${earlier.address} and ${binder.address} are both ${binder.key})`
+    problems.push(`${names[binder.kind]}: ${binder.address} is bound by both ${earlier.who} and ${binder.who}${spelling}`)
   })
   return problems
 }
@@ -73,7 +114,7 @@ function bindClashes(inputs: unknown, endpoints: readonly EndpointConfig[], inpu
 export function loadConfig(env: Env): ShipperConfig {
   // args: [] keeps convict from reading process.argv, which belongs to the CLI.
   const config = convict(schema, { env: env as NodeJS.ProcessEnv, args: [] })
-  const problems: string[] = []
+  const problems: string[] = unknownVariables(env)
 
   const file = env.ZEEK_ZMQ_CONFIG ?? ''
   if (file !== '') {
@@ -104,7 +145,7 @@ export function loadConfig(env: Env): ShipperConfig {
   })
   const endpointsName = settingName('endpoints', file)
   for (const problem of parsed.problems) problems.push(`${endpointsName}: ${problem}`)
-  problems.push(...bindClashes(config.get('inputs'), parsed.endpoints, settingName('inputs', file), endpointsName))
+  problems.push(...bindClashes(config.get('inputs'), parsed.endpoints, { input: settingName('inputs', file), endpoint: endpointsName }))
 
   if (problems.length > 0) {
     throw new ShipperError('ERR_CONFIG', `invalid configuration:\n  ${problems.join('\n  ')}`, { problems })

@@ -74,7 +74,7 @@ convict.addFormats({
 
 export const schema = {
   inputs: {
-    doc: 'Where Zeek publishes: the input SUB socket binds on each of these addresses (white space, "," or ";" between them). An ipc socket\'s directory is created if missing.',
+    doc: 'Where Zeek publishes: the input SUB socket binds on each of these addresses (white space, "," or ";" between them). An ipc socket\'s directory is created if missing; see "Addresses" for what an address may be and what may be at an ipc path.',
     format: 'zmq-inputs',
     default: ['ipc:///run/zeek-zmq/zeek.sock'],
     env: 'ZEEK_ZMQ_INPUTS',

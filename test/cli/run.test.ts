@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
-import { spawnShipper } from './cli-process.ts'
+import { ROOT, spawnShipper } from './cli-process.ts'
 import { bindAddress, ipcDir, publisher, subscriber, waitFor } from '../helpers/sockets.ts'
 import { sampleValue } from '../helpers/shipper.ts'
 import { zeekMessage } from '../helpers/zeek-records.ts'
@@ -128,6 +128,30 @@ describe('bad configuration', () => {
     assert.match(stderr, /ZEEK_ZMQ_ENDPOINTS: endpoint 2 .*unknown query parameter "color"/)
     assert.match(stderr, /ZEEK_ZMQ_LINGER_MS: must be a non-negative integer/)
     assert.equal(existsSync(join(dir, 'never')), false, 'the input socket directory was not created')
+    assert.equal(await listening(port), false, 'nothing listens on the HTTP port')
+    assert.deepEqual(shipper.logs(), [])
+  })
+})
+
+describe('addresses that used to fail at bind time, after HTTP was up', () => {
+  test('a relative or too long ipc path, a bad tcp host and a misspelt variable: exit 78, each named, nothing bound', async (t) => {
+    const dir = ipcDir(t)
+    const port = await freePort()
+    const long = `ipc://${join(dir, 'x'.repeat(120))}.sock`
+    const shipper = spawnShipper(t, {
+      ZEEK_ZMQ_INPUTS: `ipc://zeek.sock ${long}`,
+      ZEEK_ZMQ_HTTP_PORT: String(port),
+      ZEEK_ZMQ_ENDPOINTS: 'tcp://ho$t!:5999',
+      ZEEK_ZMQ_ENDPIONTS: 'tcp://127.0.0.1:5999',
+    })
+    const { code } = await shipper.exited
+    assert.equal(code, 78)
+    const stderr = shipper.stderr()
+    assert.match(stderr, /ZEEK_ZMQ_INPUTS: ipc address "ipc:\/\/zeek.sock" is a relative path/)
+    assert.match(stderr, /ipc address "ipc:\/\/\S+" has a socket path of \d+ bytes; the longest the OS takes is/)
+    assert.match(stderr, /ZEEK_ZMQ_ENDPOINTS: endpoint 1 \(tcp:\/\/ho\$t!:5999\): .*host "ho\$t!" is not a host name/)
+    assert.match(stderr, /ZEEK_ZMQ_ENDPIONTS: not a setting of the shipper; did you mean ZEEK_ZMQ_ENDPOINTS\?/)
+    assert.equal(existsSync(join(ROOT, 'zeek.sock')), false, 'nothing bound in the working directory')
     assert.equal(await listening(port), false, 'nothing listens on the HTTP port')
     assert.deepEqual(shipper.logs(), [])
   })

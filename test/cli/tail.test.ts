@@ -3,12 +3,13 @@
 // connects), stopped with a signal.
 
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test, type TestContext } from 'node:test'
 import { XPublisher } from 'zeromq'
 import { ndjsonLine } from '../../src/cli/tail.ts'
+import { subscriber, waitFor } from '../helpers/sockets.ts'
 import { spawnCli, type CliProcess } from './cli-process.ts'
 
 type Transport = 'tcp' | 'ipc'
@@ -100,6 +101,82 @@ test('a message that is not [path, record] is reported on stderr and skipped', a
   await tail.stderrMatching(/skipped a message of 1 frames/)
 })
 
+// What a terminal acts on or reorders: C0 (ESC, BEL, ...), DEL, C1 (CSI ...), and the
+// bidirectional marks, embeddings, overrides and isolates.
+const HIDDEN = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/
+
+describe('hostile records', () => {
+  test('pretty escapes control characters and bidirectional overrides in the path, keys and values', async (t) => {
+    const { pub, tail } = await publisherWithTail(t, 'tcp', false, ['--format', 'pretty'])
+    const record = JSON.stringify({
+      ts: '\u001b]0;owned\u0007',
+      msg: '\u001b[31mred\u0007',
+      'evil\u202ekey': 'txt.exe\u202egpj',
+      del: 'x\u007fy',
+      csi: '\u009b2J',
+      marks: 'a\u200e\u200fb\u2066c\u2069d',
+      nested: { deep: '\u202d\u009d' },
+      list: ['\u001b[2J', 'ok'],
+    })
+    await pub.send(['conn\u001b[2J', record])
+    await pub.send(['conn', 'not json \u001b[31m \u202e \u0085'])
+    await pub.send(['conn', '{"ts":1e300,"a":1}'])
+    const lines = await tail.stdoutLines(3)
+    for (const line of lines) assert.doesNotMatch(line, HIDDEN, JSON.stringify(line))
+    const [first, second] = lines
+    assert.match(first!, /^"\\u001b\]0;owned\\u0007"\s+"conn\\u001b\[2J"\s+msg="\\u001b\[31mred\\u0007" "evil\\u202ekey"="txt\.exe\\u202egpj" del="x\\u007fy" csi="\\u009b2J" marks="a\\u200e\\u200fb\\u2066c\\u2069d" nested=\{"deep":"\\u202d\\u009d"\} list="\\u001b\[2J",ok$/)
+    assert.match(second!, /^-\s+conn\s+"not json \\u001b\[31m \\u202e \\u0085"$/)
+    assert.match(lines[2]!, /^1e\+300\s+conn\s+a=1$/, 'a time no date can hold is printed as the number')
+  })
+
+  test('ndjson: every line is a JSON object whose "_path" is the path frame; what is not an object comes as "_raw"', async (t) => {
+    const { pub, tail } = await publisherWithTail(t, 'ipc', false, [])
+    const records: Array<[string | Buffer, Record<string, unknown>]> = [
+      ['{"ts":1.0,"TTLs":[300.0]}', { _path: 'conn', ts: 1, TTLs: [300] }],
+      ['[1,2]', { _path: 'conn', _raw: '[1,2]' }],
+      ['"just a string"', { _path: 'conn', _raw: '"just a string"' }],
+      ['{"a":1', { _path: 'conn', _raw: '{"a":1' }],
+      ['{"a":1}{"b":2}', { _path: 'conn', _raw: '{"a":1}{"b":2}' }],
+      ['{"a":1} trailing', { _path: 'conn', _raw: '{"a":1} trailing' }],
+      ['{"a":"\u001b[2J raw ESC is not JSON"}', { _path: 'conn', _raw: '{"a":"\u001b[2J raw ESC is not JSON"}' }],
+      ['{"_path":"ssh","a":1}', { _path: 'conn', _record_path: 'ssh', a: 1 }],
+      ['{"a":1,"_path":"ssh"}', { _path: 'conn', a: 1, _record_path: 'ssh' }],
+      ['{"\\u005fpath":"ssh"}', { _path: 'conn', _record_path: 'ssh' }],
+      ['{"_path":"conn","_path":"ssh"}', { _path: 'conn', _record_path: 'ssh' }],
+      ['{"_path":"conn","a":1}', { _path: 'conn', a: 1 }],
+      [Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]), { _path: 'conn', a: '\ufffd\ufffd' }],
+    ]
+    for (const [record] of records) await pub.send(['conn', record])
+    const lines = await tail.stdoutLines(records.length)
+    assert.equal(lines[0], '{"_path":"conn","ts":1.0,"TTLs":[300.0]}', 'a valid record keeps its bytes')
+    lines.forEach((line, i) => {
+      const parsed = JSON.parse(line) as Record<string, unknown>
+      assert.deepEqual(parsed, records[i]![1], line)
+      assert.equal(Object.keys(parsed)[0], '_path')
+    })
+  })
+})
+
+test('--bind leaves the socket of another process and any other file at an ipc path alone: exit 1', { timeout: 30_000 }, async (t) => {
+  const pub = xpub(t)
+  const live = ipcAddress(t, 'live.sock')
+  await pub.bind(live)
+  const file = ipcAddress(t, 'file.sock').slice('ipc://'.length)
+  writeFileSync(file, 'keep')
+  for (const [address, message] of [[live, /tail ipc:\S+live\.sock: another process is bound there/], [`ipc://${file}`, /a regular file, not a socket; it was left as it is/]] as const) {
+    const tail = spawnCli(t, ['tail', address, '--bind'])
+    const { code } = await tail.exited
+    assert.equal(code, 1)
+    assert.match(tail.stderr(), message)
+  }
+  assert.equal(readFileSync(file, 'utf8'), 'keep')
+  const sub = await subscriber(t, { connect: live })
+  await waitFor(async () => {
+    await pub.send(['conn', CONN])
+    return sub.received.length > 0
+  }, 'the first publisher to still deliver')
+})
+
 describe('bad arguments exit 64 and say what is wrong', () => {
   const cases: [string, string[], RegExp][] = [
     ['no address', ['tail'], /no ADDRESS given/],
@@ -138,7 +215,7 @@ describe('ndjsonLine', () => {
     ['trims white space around the record', '  {"a":1}  ', '{"_path":"conn","a":1}'],
     ['re-encodes a multi-line record onto one line', '{\n  "a": [1,\n 2]\n}', '{"_path":"conn","a":[1,2]}'],
     ['keeps a "_path" the publisher already wrote', '{"_path":"conn","a":1}', '{"_path":"conn","a":1}'],
-    ['wraps a JSON value that is not an object', '[1,2]', '{"_path":"conn","_record":[1,2]}'],
+    ['wraps a JSON value that is not an object', '[1,2]', '{"_path":"conn","_raw":"[1,2]"}'],
     ['wraps text that is not JSON', 'conn line\tfrom a TSV writer', '{"_path":"conn","_raw":"conn line\\tfrom a TSV writer"}'],
   ]
   for (const [what, record, expected] of cases) {

@@ -2,7 +2,7 @@
 // mistake reported at once, naming the variable that holds it.
 
 import assert from 'node:assert/strict'
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { loadConfig, type Env } from '../../src/config/load-config.ts'
@@ -54,6 +54,16 @@ describe('valid configuration', () => {
     assert.deepEqual(config.inputs, ['ipc:///run/zeek-zmq/zeek.sock', 'tcp://0.0.0.0:5555'])
   })
 
+  test('host names, IPv4, [IPv6], "*" to bind, and ipc paths up to the OS limit', () => {
+    const longest = `ipc:///${'d'.repeat(106)}`
+    const config = loadConfig({
+      ZEEK_ZMQ_INPUTS: `${longest} tcp://*:5555 tcp://[::]:5557`,
+      ZEEK_ZMQ_ENDPOINTS: 'tcp://collector-1.example.net:1 tcp://zeek_shipper:2 tcp://10.1.2.3:3 tcp://[fe80::1%eth0]:4 tcp://[::ffff:10.0.0.1]:5 tcp://localhost:6 tcp://*:7?mode=bind',
+    })
+    assert.deepEqual(config.inputs, [longest, 'tcp://*:5555', 'tcp://[::]:5557'])
+    assert.equal(config.endpoints.length, 7)
+  })
+
   test('a JSON file, with endpoints as objects; the environment overrides it', (t) => {
     const file = join(ipcDir(t), 'shipper.json')
     writeFileSync(file, JSON.stringify({
@@ -98,6 +108,18 @@ describe('invalid configuration names every problem and its variable', () => {
     ['an endpoint bound where the input is', { ZEEK_ZMQ_INPUTS: 'ipc:///run/x.sock', ZEEK_ZMQ_ENDPOINTS: 'ipc:///run/x.sock?mode=bind&name=b' }, /^ZEEK_ZMQ_ENDPOINTS: ipc:\/\/\/run\/x.sock is bound by both the input and endpoint "b"/],
     ['two endpoints bound on one address', { ZEEK_ZMQ_ENDPOINTS: 'tcp://*:7000?mode=bind&name=a tcp://*:7000?mode=bind&name=b' }, /^ZEEK_ZMQ_ENDPOINTS: tcp:\/\/\*:7000 is bound by both endpoint "a" and endpoint "b"/],
     ['missing config file', { ZEEK_ZMQ_CONFIG: '/nonexistent/shipper.json', ZEEK_ZMQ_ENDPOINTS: 'tcp://a:1' }, /^ZEEK_ZMQ_CONFIG: cannot read/],
+    ['a relative ipc input', { ZEEK_ZMQ_ENDPOINTS: 'tcp://a:1', ZEEK_ZMQ_INPUTS: 'ipc://relative.sock' }, /^ZEEK_ZMQ_INPUTS: ipc address "ipc:\/\/relative.sock" is a relative path/],
+    ['a relative ipc endpoint', { ZEEK_ZMQ_ENDPOINTS: 'ipc://run/out.sock?mode=bind' }, /^ZEEK_ZMQ_ENDPOINTS: endpoint 1 .*is a relative path/],
+    ['an ipc path longer than the OS takes', { ZEEK_ZMQ_ENDPOINTS: 'tcp://a:1', ZEEK_ZMQ_INPUTS: `ipc:///${'d'.repeat(107)}` }, /^ZEEK_ZMQ_INPUTS: .*socket path of 108 bytes; the longest the OS takes is 107/],
+    ['an ipc endpoint path longer than the OS takes', { ZEEK_ZMQ_ENDPOINTS: `ipc:///${'d'.repeat(200)}.sock` }, /^ZEEK_ZMQ_ENDPOINTS: endpoint 1 .*socket path of 206 bytes/],
+    ['a tcp host that is no host name', { ZEEK_ZMQ_ENDPOINTS: 'tcp://ho$t!:5999' }, /^ZEEK_ZMQ_ENDPOINTS: endpoint 1 .*host "ho\$t!" is not a host name, IPv4 address, \[IPv6\] address or \*/],
+    ['a tcp input host that is no host name', { ZEEK_ZMQ_ENDPOINTS: 'tcp://a:1', ZEEK_ZMQ_INPUTS: 'tcp://-bad-.example:5555' }, /^ZEEK_ZMQ_INPUTS: .*host "-bad-.example"/],
+    ['an IPv4 address out of range', { ZEEK_ZMQ_ENDPOINTS: 'tcp://10.0.0.256:5556' }, /^ZEEK_ZMQ_ENDPOINTS: .*host "10.0.0.256"/],
+    ['a bracketed host that is not IPv6', { ZEEK_ZMQ_ENDPOINTS: 'tcp://[::g]:5556' }, /^ZEEK_ZMQ_ENDPOINTS: .*host "\[::g\]"/],
+    ['a host label too long', { ZEEK_ZMQ_ENDPOINTS: `tcp://${'h'.repeat(64)}.example:5556` }, /^ZEEK_ZMQ_ENDPOINTS: .*is not a host name/],
+    ['the wildcard host to connect to', { ZEEK_ZMQ_ENDPOINTS: 'tcp://*:5556' }, /^ZEEK_ZMQ_ENDPOINTS: .*host "\*" only binds/],
+    ['a misspelt variable', { ZEEK_ZMQ_ENDPOINTS: 'tcp://a:1', ZEEK_ZMQ_ENDPIONTS: 'tcp://b:1' }, /^ZEEK_ZMQ_ENDPIONTS: not a setting of the shipper; did you mean ZEEK_ZMQ_ENDPOINTS\?/],
+    ['a misspelt variable, far from any', { ZEEK_ZMQ_ENDPOINTS: 'tcp://a:1', ZEEK_ZMQ_LOGLEVEL: 'debug' }, /^ZEEK_ZMQ_LOGLEVEL: not a setting of the shipper; did you mean ZEEK_ZMQ_LOG_LEVEL\?/],
   ]
   for (const [what, env, expected] of cases) {
     test(what, () => {
@@ -105,6 +127,31 @@ describe('invalid configuration names every problem and its variable', () => {
       assert.ok(problems.some((p) => expected.test(p)), `no problem matched ${expected}:\n${problems.join('\n')}`)
     })
   }
+
+  test('clashes compare resolved ipc paths: ".", "..", a symlinked directory', (t) => {
+    const dir = ipcDir(t)
+    mkdirSync(join(dir, 'real'))
+    symlinkSync(join(dir, 'real'), join(dir, 'link'))
+    const aliases: Array<[string, string]> = [
+      [`ipc://${dir}/in.sock`, `ipc://${dir}/./in.sock`],
+      [`ipc://${dir}/in.sock`, `ipc://${dir}/real/../in.sock`],
+      [`ipc://${dir}/real/in.sock`, `ipc://${dir}/link/in.sock`],
+      [`ipc://${dir}/real/new/in.sock`, `ipc://${dir}/link/new/./in.sock`],
+      [`ipc://${dir}/in.sock`, `ipc://${dir}/link/../in.sock`],
+    ]
+    for (const [input, endpoint] of aliases) {
+      const problems = problemsOf({ ZEEK_ZMQ_INPUTS: input, ZEEK_ZMQ_ENDPOINTS: `${endpoint}?mode=bind&name=b` })
+      assert.ok(problems.some((p) => p.startsWith(`ZEEK_ZMQ_ENDPOINTS: ${endpoint} is bound by both the input and endpoint "b"`) && p.includes(input)), `${input} vs ${endpoint}:\n${problems.join('\n')}`)
+      const twoEndpoints = problemsOf({ ZEEK_ZMQ_ENDPOINTS: `${input}?mode=bind&name=a ${endpoint}?mode=bind&name=b` })
+      assert.ok(twoEndpoints.some((p) => p.includes('is bound by both endpoint "a" and endpoint "b"')), twoEndpoints.join('\n'))
+    }
+    // A connect-mode endpoint at the input's path is the shipper talking to itself, but binds nothing.
+    loadConfig({ ZEEK_ZMQ_INPUTS: `ipc://${dir}/in.sock`, ZEEK_ZMQ_ENDPOINTS: `ipc://${dir}/real/in.sock?mode=bind` })
+  })
+
+  test('ZEEK_ZMQ_* variables of the Zeek container (ZEEK_ZMQ_WRITER_*) are left to it', () => {
+    loadConfig({ ZEEK_ZMQ_ENDPOINTS: 'tcp://a:1', ZEEK_ZMQ_WRITER_HWM: '100000', ZEEK_ZMQ_WRITER_ENDPOINT: 'ipc:///run/zeek-zmq/zeek.sock' })
+  })
 
   test('all problems are reported at once', () => {
     const problems = problemsOf({
@@ -131,5 +178,9 @@ describe('invalid configuration names every problem and its variable', () => {
     assert.ok(problems.some((p) => p.startsWith(`"endpoint" in ${wrong} is not a setting`)), problems.join('\n'))
     assert.ok(problems.some((p) => p.startsWith(`ZEEK_ZMQ_HWM (or "hwm" in ${wrong}): must be a positive integer`)), problems.join('\n'))
     assert.ok(problems.some((p) => /unknown key "adress"/.test(p)), problems.join('\n'))
+
+    const notText = join(dir, 'not-text.json')
+    writeFileSync(notText, JSON.stringify({ inputs: [1, 'ipc:///run/x.sock'], endpoints: 'tcp://a:1' }))
+    assert.match(problemsOf({ ZEEK_ZMQ_CONFIG: notText })[0]!, /^ZEEK_ZMQ_INPUTS \(or "inputs" in .*\): 1 is not a string/)
   })
 })

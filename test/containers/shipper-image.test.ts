@@ -14,9 +14,9 @@ import { buildShipperImage, ContainerOutput, dockerEngine, exitCode, freePorts, 
 
 const { client, reason } = await dockerEngine()
 // CI provides a Docker engine; there a missing engine is a failure, not a reason to skip.
-const required = process.env.ZEEK_ZMQ_REQUIRE_DOCKER === '1'
+const required = process.env.SHIPPER_TESTS_REQUIRE_DOCKER === '1'
 
-test('a Docker engine answers where one is required', { skip: required ? false : 'ZEEK_ZMQ_REQUIRE_DOCKER is not 1' }, () => {
+test('a Docker engine answers where one is required', { skip: required ? false : 'SHIPPER_TESTS_REQUIRE_DOCKER is not 1' }, () => {
   assert.equal(reason, undefined)
 })
 
