@@ -22,13 +22,13 @@ export const EXCLUDED_BY_DEFAULT = new Set(['loaded_scripts', 'telemetry', 'tele
 
 /**
  * Why the Zeek tests cannot run here, or false. Where CI built the zeek/zeek stand-in
- * (TEST_REQUIRE_ZEEK_IMAGE=1), a missing engine or image fails the test instead.
+ * (SHIPPER_TESTS_REQUIRE_ZEEK=1), a missing engine or image fails the test instead.
  */
 export async function zeekSkipReason(): Promise<string | false> {
   const engine = await dockerEngine()
   const reason = engine.reason ?? (await zeekBaseImage(engine.client!)).reason
   if (reason === undefined) return false
-  if (process.env.TEST_REQUIRE_ZEEK_IMAGE === '1') throw new Error(`the Zeek tests must run here (TEST_REQUIRE_ZEEK_IMAGE=1), but: ${reason}`)
+  if (process.env.SHIPPER_TESTS_REQUIRE_ZEEK === '1') throw new Error(`the Zeek tests must run here (SHIPPER_TESTS_REQUIRE_ZEEK=1), but: ${reason}`)
   return reason
 }
 
