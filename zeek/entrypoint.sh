@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Zeek container's entrypoint: checks the settings, waits (bounded) for the shipper's
 # socket, then runs Zeek on a live interface (ZEEK_INTERFACE) or a capture file
-# (ZEEK_PCAP, replayed in a loop with ZEEK_PCAP_LOOP=true).
+# (ZEEK_PCAP, replayed in a loop with ZEEK_PCAP_LOOP=true); with ZEEK_WORKERS above 1, a
+# cluster on the interface (cluster.sh).
 #
 # Any arguments replace all of this: `docker run IMAGE zeek -N` runs just that.
 set -euo pipefail
@@ -59,31 +60,59 @@ if is_true "${ZEEK_PCAP_LOOP:-false}" ZEEK_PCAP_LOOP; then
   [[ -n $pcap ]] || die "$EX_CONFIG" "ZEEK_PCAP_LOOP replays ZEEK_PCAP; it means nothing with ZEEK_INTERFACE"
   loop=true
 fi
-# seconds NAME VALUE MAX: VALUE as a decimal number of seconds from 0 to MAX (leading
-# zeros are not octal: "08" is 8), or exit 78 naming the variable.
-seconds() {
-  local name=$1 value=$2 max=$3
-  if [[ $value =~ ^0*([0-9]{1,9})$ ]] && ((10#${BASH_REMATCH[1]} <= max)); then
+# number NAME VALUE MIN MAX [UNIT]: VALUE as a decimal whole number from MIN to MAX
+# (leading zeros are not octal: "08" is 8), or exit 78 naming the variable.
+number() {
+  local name=$1 value=$2 min=$3 max=$4 unit=${5:-}
+  if [[ $value =~ ^0*([0-9]{1,9})$ ]] && ((10#${BASH_REMATCH[1]} >= min && 10#${BASH_REMATCH[1]} <= max)); then
     REPLY=$((10#${BASH_REMATCH[1]}))
     return
   fi
-  die "$EX_CONFIG" "$name=\"$value\" is not a whole number of seconds from 0 to $max"
+  die "$EX_CONFIG" "$name=\"$value\" is not a whole number${unit:+ of $unit} from $min to $max"
 }
-seconds ZEEK_SHIPPER_WAIT_S "$wait_s" 86400
+number ZEEK_SHIPPER_WAIT_S "$wait_s" 0 86400 seconds
 wait_s=$REPLY
-seconds ZEEK_PCAP_LOOP_INTERVAL_S "$loop_interval_s" 86400
+number ZEEK_PCAP_LOOP_INTERVAL_S "$loop_interval_s" 0 86400 seconds
 loop_interval_s=$REPLY
 # Pseudo-realtime replay of a capture file: N times as fast as it was recorded.
 if [[ -n $speedup ]]; then
   [[ -n $pcap ]] || die "$EX_CONFIG" "ZEEK_PCAP_SPEEDUP paces the replay of ZEEK_PCAP; it means nothing with ZEEK_INTERFACE"
-  seconds ZEEK_PCAP_SPEEDUP "$speedup" 1000000
-  ((REPLY > 0)) || die "$EX_CONFIG" "ZEEK_PCAP_SPEEDUP=\"$speedup\" must be at least 1 (leave it empty to read as fast as Zeek can)"
+  number ZEEK_PCAP_SPEEDUP "$speedup" 1 1000000
   source_args=(--pseudo-realtime="$REPLY" "${source_args[@]}")
+fi
+
+# --- one process, or a cluster -----------------------------------------------------------
+number ZEEK_WORKERS "${ZEEK_WORKERS:-1}" 1 256
+workers=$REPLY
+number ZEEK_LOGGERS "${ZEEK_LOGGERS:-1}" 1 16
+loggers=$REPLY
+number ZEEK_AF_PACKET_BUFFER_MB "${ZEEK_AF_PACKET_BUFFER_MB:-128}" 1 65536 MiB
+af_packet_buffer_mb=$REPLY
+number ZEEK_AF_PACKET_FANOUT_ID "${ZEEK_AF_PACKET_FANOUT_ID:-23}" 0 65535
+fanout_id=$REPLY
+number ZEEK_CLUSTER_PORT "${ZEEK_CLUSTER_PORT:-27760}" 1024 65000
+cluster_port=$REPLY
+number ZEEK_TELEMETRY_PORT "${ZEEK_TELEMETRY_PORT:-9911}" 0 65535
+telemetry_port=$REPLY
+worker_cpus=${ZEEK_WORKER_CPUS:-}
+if ((workers > 1)); then
+  [[ -z $pcap ]] || die "$EX_CONFIG" "ZEEK_WORKERS=$workers with ZEEK_PCAP: Zeek does not split a capture file across workers; read it with ZEEK_WORKERS=1"
+  if [[ -n $worker_cpus ]]; then
+    [[ $worker_cpus =~ ^[0-9]+(,[0-9]+)*$ ]] || die "$EX_CONFIG" "ZEEK_WORKER_CPUS=\"$worker_cpus\" is not a comma list of CPU numbers such as 2,3,4,5"
+    IFS=',' read -r -a cpu_list <<<"$worker_cpus"
+    ((${#cpu_list[@]} >= workers)) || die "$EX_CONFIG" "ZEEK_WORKER_CPUS=\"$worker_cpus\" names ${#cpu_list[@]} CPUs for ZEEK_WORKERS=$workers workers: give one CPU per worker"
+  fi
+else
+  ((loggers == 1)) || die "$EX_CONFIG" "ZEEK_LOGGERS=$loggers needs a cluster: it applies with ZEEK_WORKERS above 1"
+  [[ -z $worker_cpus ]] || die "$EX_CONFIG" "ZEEK_WORKER_CPUS pins a cluster's workers: it applies with ZEEK_WORKERS above 1"
 fi
 
 # --- the writer's settings, as Zeek script --------------------------------------------
 mkdir -p "$SETTINGS_DIR" "$log_dir"
-render-settings.sh >"$SETTINGS.tmp" || exit "$EX_CONFIG"
+# In a cluster every node gets its own telemetry port from the cluster layout.
+render_args=()
+((workers == 1)) || render_args=(--cluster)
+render-settings.sh "${render_args[@]}" >"$SETTINGS.tmp" || exit "$EX_CONFIG"
 mv "$SETTINGS.tmp" "$SETTINGS"
 zeek_scripts=("${scripts[@]}" zeek-zmq-shipper "$SETTINGS")
 
@@ -127,6 +156,10 @@ fi
 
 # --- run Zeek ------------------------------------------------------------------------
 cd "$log_dir"
+if ((workers > 1)); then
+  # The cluster's own script handles the signals and stops the nodes in order.
+  exec cluster.sh "$workers" "$loggers" "$af_packet_buffer_mb" "$fanout_id" "$cluster_port" "$telemetry_port" "$worker_cpus" -- "${zeek_scripts[@]}"
+fi
 command=(zeek -C "${source_args[@]}" "${zeek_scripts[@]}")
 log "running: ${command[*]}"
 

@@ -3,7 +3,10 @@
 # are `const ... &redef`, fixed when Zeek parses its scripts, so they are written as
 # redefs into a file that Zeek loads after the zeek-zmq-shipper package.
 #
-#   render-settings.sh > settings.zeek
+#   render-settings.sh [--cluster] > settings.zeek
+#
+# With --cluster the telemetry port is left to the cluster layout, which gives each node
+# a port of its own.
 #
 # Every value is checked before it is written, and strings are quoted for Zeek, so no
 # variable can inject script. On bad values it prints every problem with its variable
@@ -120,7 +123,7 @@ case ${disk_logs_format,,} in
   *) problems+=("ZEEK_DISK_LOGS_FORMAT=\"$disk_logs_format\" is neither tsv nor json") ;;
 esac
 whole_number ZEEK_TELEMETRY_PORT "${ZEEK_TELEMETRY_PORT:-9911}" 0 65535
-((REPLY == 0)) || emit "redef Telemetry::metrics_port = $REPLY/tcp;"
+((REPLY == 0)) || [[ ${1:-} == --cluster ]] || emit "redef Telemetry::metrics_port = $REPLY/tcp;"
 stream_ids ZEEK_SEND_LOGS "${ZEEK_SEND_LOGS:-}" send_logs
 stream_ids ZEEK_EXCLUDED_LOG_IDS "${ZEEK_EXCLUDED_LOG_IDS-$DEFAULT_EXCLUDED_LOG_IDS}" excluded_log_ids
 

@@ -56,6 +56,13 @@ describe('render-settings.sh', () => {
     assert.match(stdout, /# ZEEK_EXCLUDED_LOG_IDS\n@ifdef \( Telemetry::LOG \)\nredef LogZeroMQ::excluded_log_ids \+= \{ Telemetry::LOG \};\n@endif\nredef LogZeroMQ::excluded_log_ids \+= \{\n\tConn::LOG\n\};\n$/)
   })
 
+  test('--cluster leaves the telemetry port to the cluster layout, which gives every node its own', () => {
+    const single = render({}).stdout
+    const cluster = spawnSync('bash', [join(ZEEK_DIR, 'render-settings.sh'), '--cluster'], { env: BASE_ENV, encoding: 'utf8' }).stdout
+    assert.match(single, /redef Telemetry::metrics_port = 9911\/tcp;/)
+    assert.equal(cluster, single.replace('redef Telemetry::metrics_port = 9911/tcp;\n', ''))
+  })
+
   test('ZEEK_EXCLUDED_LOG_IDS set to nothing sends every stream, bookkeeping included', () => {
     const { status, stdout } = render({ ZEEK_EXCLUDED_LOG_IDS: '' })
     assert.equal(status, 0)
@@ -172,7 +179,15 @@ describe('entrypoint.sh', () => {
     ['a wait that is not a number', (t) => ({ ZEEK_PCAP: pcapFile(t), ZEEK_SHIPPER_WAIT_S: '5s' }), 78, /ZEEK_SHIPPER_WAIT_S="5s" is not a whole number of seconds from 0 to 86400/],
     ['a wait beyond a day', (t) => ({ ZEEK_PCAP: pcapFile(t), ZEEK_SHIPPER_WAIT_S: '86401' }), 78, /ZEEK_SHIPPER_WAIT_S="86401" is not a whole number/],
     ['a negative loop interval', (t) => ({ ZEEK_PCAP: pcapFile(t), ZEEK_PCAP_LOOP_INTERVAL_S: '-1' }), 78, /ZEEK_PCAP_LOOP_INTERVAL_S="-1" is not a whole number of seconds/],
-    ['a replay speed of 0', (t) => ({ ZEEK_PCAP: pcapFile(t), ZEEK_PCAP_SPEEDUP: '0' }), 78, /ZEEK_PCAP_SPEEDUP="0" must be at least 1/],
+    ['a replay speed of 0', (t) => ({ ZEEK_PCAP: pcapFile(t), ZEEK_PCAP_SPEEDUP: '0' }), 78, /ZEEK_PCAP_SPEEDUP="0" is not a whole number from 1 to 1000000/],
+    ['workers that are not a number', () => ({ ZEEK_INTERFACE: 'eth0', ZEEK_WORKERS: 'four' }), 78, /ZEEK_WORKERS="four" is not a whole number from 1 to 256/],
+    ['no workers', () => ({ ZEEK_INTERFACE: 'eth0', ZEEK_WORKERS: '0' }), 78, /ZEEK_WORKERS="0" is not a whole number from 1 to 256/],
+    ['workers with a capture file', (t) => ({ ZEEK_PCAP: pcapFile(t), ZEEK_WORKERS: '2' }), 78, /ZEEK_WORKERS=2 with ZEEK_PCAP: Zeek does not split a capture file across workers/],
+    ['fewer CPUs than workers', () => ({ ZEEK_INTERFACE: 'eth0', ZEEK_WORKERS: '4', ZEEK_WORKER_CPUS: '2,3' }), 78, /ZEEK_WORKER_CPUS="2,3" names 2 CPUs for ZEEK_WORKERS=4 workers/],
+    ['a CPU list that is not one', () => ({ ZEEK_INTERFACE: 'eth0', ZEEK_WORKERS: '2', ZEEK_WORKER_CPUS: '2-3' }), 78, /ZEEK_WORKER_CPUS="2-3" is not a comma list of CPU numbers/],
+    ['CPUs without a cluster', () => ({ ZEEK_INTERFACE: 'eth0', ZEEK_WORKER_CPUS: '2' }), 78, /ZEEK_WORKER_CPUS pins a cluster's workers/],
+    ['loggers without a cluster', () => ({ ZEEK_INTERFACE: 'eth0', ZEEK_LOGGERS: '2' }), 78, /ZEEK_LOGGERS=2 needs a cluster/],
+    ['an AF_PACKET buffer of nothing', () => ({ ZEEK_INTERFACE: 'eth0', ZEEK_WORKERS: '2', ZEEK_AF_PACKET_BUFFER_MB: '0' }), 78, /ZEEK_AF_PACKET_BUFFER_MB="0" is not a whole number of MiB from 1 to 65536/],
     ['a replay speed for a live interface', () => ({ ZEEK_INTERFACE: 'eth0', ZEEK_PCAP_SPEEDUP: '10' }), 78, /ZEEK_PCAP_SPEEDUP paces the replay of ZEEK_PCAP/],
     ['a shipper socket that never appears', (t) => ({ ZEEK_PCAP: pcapFile(t), ZEEK_ZMQ_WRITER_ENDPOINT: `ipc://${join(tempDir(t), 'zeek.sock')}`, ZEEK_SHIPPER_WAIT_S: '1' }), 69, /the shipper's socket ipc:\/\/\S+zeek\.sock did not appear within 1s\. Is the shipper running with ZEEK_ZMQ_INPUTS=ipc:/],
     ['a shipper tcp port that never answers', (t) => ({ ZEEK_PCAP: pcapFile(t), ZEEK_ZMQ_WRITER_ENDPOINT: 'tcp://127.0.0.1:9', ZEEK_SHIPPER_WAIT_S: '1' }), 69, /the shipper's socket tcp:\/\/127\.0\.0\.1:9 did not appear within 1s/],
