@@ -15,7 +15,7 @@ export interface Panel {
   title: string
   description?: string
   type: string
-  targets?: { expr: string; refId: string; legendFormat?: string }[]
+  targets?: { expr: string; refId: string; legendFormat?: string; instant?: boolean; range?: boolean }[]
 }
 
 export interface TemplateVariable {
@@ -23,6 +23,7 @@ export interface TemplateVariable {
   type: string
   query: string | { query: string }
   description?: string
+  allValue?: string
 }
 
 export interface Dashboard {
@@ -41,6 +42,12 @@ export interface Rule {
 }
 
 export const readDashboard = (): Dashboard => JSON.parse(readFileSync(DASHBOARD_FILE, 'utf8')) as Dashboard
+
+/** A Prometheus duration such as 15m or 1h, in minutes. */
+export function minutes(duration: string): number {
+  const units: Record<string, number> = { s: 1 / 60, m: 1, h: 60, d: 1440 }
+  return [...duration.matchAll(/(\d+)([smhd])/g)].reduce((sum, [, n, unit]) => sum + Number(n) * units[unit!]!, 0)
+}
 
 export function readRules(): Rule[] {
   const file = parse(readFileSync(RULES_FILE, 'utf8')) as { groups: { rules: Rule[] }[] }
