@@ -253,10 +253,10 @@ writes only into its emptyDirs.
   livenessProbe:
     {{- include "zeek-zmq-shipper.probe" (list (dict "httpGet" (dict "path" "/metrics" "port" "zeek-telemetry")) .Values.zeek.livenessProbe) | nindent 4 }}
   {{- else }}
-  # Without telemetry, a zeek process alive in the container (the entrypoint's wait for
-  # the shipper's socket is over once the shipper's startup probe passed).
+  # Without telemetry, a zeek process alive in the container, not a zombie (the
+  # entrypoint's wait for the shipper's socket is over once the shipper's startup probe passed).
   livenessProbe:
-    {{- $alive := list "bash" "-c" "for p in /proc/[0-9]*; do [[ $(cat \"$p/comm\" 2>/dev/null) == zeek ]] && exit 0; done; exit 1" }}
+    {{- $alive := list "bash" "-c" "for p in /proc/[0-9]*; do [[ $(cat \"$p/comm\" 2>/dev/null) == zeek ]] && ! grep -qs '^State:[[:space:]]*Z' \"$p/status\" && exit 0; done; exit 1" }}
     {{- include "zeek-zmq-shipper.probe" (list (dict "exec" (dict "command" $alive)) .Values.zeek.livenessProbe) | nindent 4 }}
   {{- end }}
   {{- $resources := deepCopy .Values.zeek.resources }}
