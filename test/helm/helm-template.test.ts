@@ -85,6 +85,9 @@ for (const { name, values } of scenarios()) {
     const shutdownMs = Math.max(...lingers) + (v.mode === 'sensor' ? zeekValues.writerLingerMs : 0)
     assert.ok(pod.terminationGracePeriodSeconds * 1000 > shutdownMs, `grace ${pod.terminationGracePeriodSeconds}s against ${shutdownMs} ms of linger`)
 
+    const extra = (values.extraContainers as { name: string }[]).map((c) => c.name)
+    assert.deepEqual(pod.containers.map((c) => c.name).filter((n) => n !== 'zeek' && n !== 'shipper'), extra, 'the extra containers')
+
     if (v.mode === 'sensor') {
       assert.equal(pod.hostNetwork, true)
       assert.ok(zeek, 'the Zeek container')

@@ -45,5 +45,8 @@ export const MISTAKES: { what: string; values: Values; shipper?: true }[] = [
   { what: 'an alert hold time without a unit', values: { alerts: { for: '15' } } },
   { what: 'an image digest that is not a sha256 digest', values: { image: { digest: 'latest' } } },
   { what: 'a Zeek rotation interval that is not a Zeek interval', values: { zeek: { logRotationInterval: '1h' } } },
+  { what: 'an extra container with a typo', values: { extraContainers: [{ name: 'x', image: 'x', volumMounts: [] }] } },
+  { what: 'an extra container without an image', values: { extraContainers: [{ name: 'x' }] } },
+  { what: 'an extra container probe handler with a typo', values: { extraContainers: [{ name: 'x', image: 'x', livenessProbe: { httpget: { port: 1 } } }] } },
   { what: 'an endpoint alerting flag given as a string', values: { endpoints: [{ name: 'a', address: 'tcp://a:1', alerting: 'no' }] } },
 ]

@@ -44,6 +44,9 @@ spec:
     {{- include "zeek-zmq-shipper.shipperContainer" . | nindent 4 }}
   containers:
     {{- include "zeek-zmq-shipper.zeekContainer" . | nindent 4 }}
+    {{- with .Values.extraContainers }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
   {{- else }}
   {{- with .Values.relay.nodeSelector }}
   nodeSelector:
@@ -66,6 +69,9 @@ spec:
   {{- end }}
   containers:
     {{- include "zeek-zmq-shipper.shipperContainer" . | nindent 4 }}
+    {{- with .Values.extraContainers }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
   {{- end }}
   {{- with .Values.affinity }}
   affinity:
