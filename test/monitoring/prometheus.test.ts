@@ -25,8 +25,10 @@ import {
   PROMETHEUS_METRICS,
   readDashboard,
   readRules,
+  relabelConfig,
   ruleExpressions,
   RULES_FILE,
+  SHIPPER_RELABELINGS,
   substitute,
   ZEEK_METRICS,
 } from './promql.ts'
@@ -75,8 +77,17 @@ async function startPrometheus(t: TestContext, scrapeTarget: string): Promise<st
     JSON.stringify({
       global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
       rule_files: [RULES_FILE],
-      // The target labels that the ServiceMonitor's Kubernetes discovery gives a sensor pod.
-      scrape_configs: [{ job_name: 'zeek-zmq-shipper', static_configs: [{ targets: [scrapeTarget], labels: { namespace: 'nsm', pod: 'sensor-a' } }] }],
+      // As the Prometheus Operator scrapes through the chart's ServiceMonitor: the target
+      // labels of Kubernetes discovery (namespace, pod, and "endpoint", the port's name),
+      // honor_labels off (as overrideHonorLabels forces), then the chart's relabelings.
+      scrape_configs: [
+        {
+          job_name: 'serviceMonitor/nsm/zeek-zmq-shipper/0',
+          honor_labels: false,
+          static_configs: [{ targets: [scrapeTarget], labels: { namespace: 'nsm', pod: 'sensor-a', endpoint: 'http' } }],
+          relabel_configs: SHIPPER_RELABELINGS.map(relabelConfig),
+        },
+      ],
     }),
   )
   const child = spawn(

@@ -110,3 +110,26 @@ export const ZEEK_METRICS: ReadonlySet<string> = new Set(['zeek_log_writer_write
 
 /** Series that Prometheus makes itself for every target. */
 export const PROMETHEUS_METRICS: ReadonlySet<string> = new Set(['up'])
+
+/** A relabeling as a ServiceMonitor writes it. */
+export interface Relabeling {
+  action: string
+  regex?: string
+  targetLabel?: string
+  replacement?: string
+}
+
+/**
+ * The relabelings of the chart's ServiceMonitor for the shipper (monitoring-objects.test.ts
+ * holds the rendered ones to these): the operator's target label "endpoint" dropped, so the
+ * shipper's own survives with honor_labels off, and the job the rules expect.
+ */
+export const SHIPPER_RELABELINGS: readonly Relabeling[] = [
+  { action: 'labeldrop', regex: 'endpoint' },
+  { action: 'replace', targetLabel: 'job', replacement: 'zeek-zmq-shipper' },
+]
+
+/** A ServiceMonitor relabeling as a Prometheus scrape config's relabel_configs entry. */
+export function relabelConfig({ action, regex, targetLabel, replacement }: Relabeling): Record<string, string> {
+  return Object.fromEntries(Object.entries({ action, regex, target_label: targetLabel, replacement }).filter(([, v]) => v !== undefined)) as Record<string, string>
+}
