@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { parse, stringify } from 'yaml'
 import { CHART_DIR, defaultValues, findExecutable } from './chart.ts'
-import { SHIPPER_RELABELINGS } from '../monitoring/promql.ts'
+import { SHIPPER_RELABELINGS, ZEEK_RELABELINGS } from '../monitoring/promql.ts'
 import { only, render, skipWithoutHelm, type K8sObject, type Service } from './render.ts'
 
 interface Rule {
@@ -46,6 +46,7 @@ test("the ServiceMonitor drops the operator's endpoint label instead of relying 
   assert.deepEqual(jobs, { http: 'zeek-zmq-shipper', 'zeek-telemetry': 'zeek' })
   // What test/monitoring/prometheus.test.ts scrapes the shipper with, in a real Prometheus.
   assert.deepEqual(monitor.spec.endpoints.find((e) => e.port === 'http')!.relabelings, SHIPPER_RELABELINGS)
+  assert.deepEqual(monitor.spec.endpoints.find((e) => e.port === 'zeek-telemetry')!.relabelings, ZEEK_RELABELINGS)
   const selected = (objects.filter((o) => o.kind === 'Service') as Service[]).filter((s) =>
     Object.entries(monitor.spec.selector.matchLabels).every(([k, v]) => s.metadata.labels?.[k] === v),
   )

@@ -129,6 +129,12 @@ export const SHIPPER_RELABELINGS: readonly Relabeling[] = [
   { action: 'replace', targetLabel: 'job', replacement: 'zeek-zmq-shipper' },
 ]
 
+/** The same for Zeek's telemetry, scraped from the same pod as job zeek. */
+export const ZEEK_RELABELINGS: readonly Relabeling[] = [
+  { action: 'labeldrop', regex: 'endpoint' },
+  { action: 'replace', targetLabel: 'job', replacement: 'zeek' },
+]
+
 /** A ServiceMonitor relabeling as a Prometheus scrape config's relabel_configs entry. */
 export function relabelConfig({ action, regex, targetLabel, replacement }: Relabeling): Record<string, string> {
   return Object.fromEntries(Object.entries({ action, regex, target_label: targetLabel, replacement }).filter(([, v]) => v !== undefined)) as Record<string, string>
