@@ -68,9 +68,17 @@ test('relay mode: the NetworkPolicy admits the input and bind ports from the giv
   assert.equal(testPod, undefined, 'this scenario has no helm test; the next case has')
 
   // Without data peers there is no data rule at all: a rule without peers would admit everyone.
-  const closed = only<K8sObject & Policy>(render('ci/relay-values.yaml', { networkPolicy: { dataFrom: [] }, tests: { enabled: true } }), 'NetworkPolicy')
+  const withTest = render('ci/relay-values.yaml', { networkPolicy: { dataFrom: [] }, tests: { enabled: true } })
+  const closed = only<K8sObject & Policy>(withTest, 'NetworkPolicy')
   assert.equal(closed.spec.ingress.length, 1)
   assert.deepEqual(closed.spec.ingress[0]!.ports.map((p) => p.port), ['http'])
+  // The helm test pod may still ask the metrics port.
+  const testLabels = withTest.find((o) => o.metadata.annotations?.['helm.sh/hook'] === 'test')!.metadata.labels!
+  const peers = closed.spec.ingress[0]!.from as { podSelector?: { matchLabels: Record<string, string> } }[]
+  assert.ok(
+    peers.some((peer) => peer.podSelector !== undefined && Object.entries(peer.podSelector.matchLabels).every(([k, v]) => testLabels[k] === v)),
+    'the helm test pod is let in to the metrics',
+  )
 })
 
 test('sensor mode refuses a NetworkPolicy, which cannot apply to host-network pods', { skip }, () => {
