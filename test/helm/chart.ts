@@ -11,7 +11,7 @@ export const CHART_DIR = join(ROOT, 'helm', 'zeek-zmq-shipper')
 
 export type Values = Record<string, unknown>
 
-/** The endpoint objects of values.yaml, passed to the shipper's config file as they are. */
+/** The endpoint objects of values.yaml; all but `alerting` (the chart's) go to the shipper. */
 export interface EndpointValues {
   name: string
   address: string
@@ -20,6 +20,7 @@ export interface EndpointValues {
   linger?: number
   include?: string[]
   exclude?: string[]
+  alerting?: boolean
 }
 
 /** The values the chart renders into the shipper's configuration. */
@@ -32,9 +33,10 @@ export interface ShipperValues {
   excludedLogs: string[]
   peerTimeoutMs: number
   maxRecordBytes: number
+  httpHost: string
   httpPort: number
   logLevel: string
-  relay: { inputPort: number }
+  relay: { inputPort: number; inputHost: string }
 }
 
 export function readYaml(path: string): Values {
@@ -77,26 +79,63 @@ export function scenarios(): { name: string; values: Values }[] {
 /** The socket directory that Zeek and the shipper share in sensor mode. */
 export const SOCKET_DIR = '/run/zeek-zmq'
 
+/** The shipper's settings as the chart hands them over: a config file, and the addresses in its environment. */
+export interface ShipperSettings {
+  file: Record<string, unknown>
+  env: { ZEEK_ZMQ_INPUTS: string; ZEEK_ZMQ_ENDPOINTS: string; ZEEK_ZMQ_HTTP_HOST: string }
+}
+
+const ENDPOINT_KEYS = ['mode', 'hwm', 'linger', 'include', 'exclude'] as const
+
+/** Go's url.QueryEscape, which Helm's urlquery is. */
+function queryEscape(text: string): string {
+  return encodeURIComponent(text)
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, '+')
+}
+
 /**
- * What templates/_helpers.tpl ("zeek-zmq-shipper.config") renders into config.json,
- * written again in TypeScript so that tests can feed it to the shipper's own loader where
- * no helm binary exists. Where one does, the Helm tests check that both agree.
+ * What templates/_helpers.tpl renders for the shipper ("zeek-zmq-shipper.config" into
+ * config.json; inputs, endpoints and HTTP host into its environment), written again in
+ * TypeScript so that tests can feed it to the shipper's own loader where no helm binary
+ * exists. Where one does, the Helm tests check that both agree.
  */
-export function shipperConfig(values: Values): Record<string, unknown> {
+export function shipperSettings(values: Values): ShipperSettings {
   const v = values as unknown as ShipperValues
+  const specs = v.endpoints.map((endpoint) => {
+    const params = [`name=${queryEscape(endpoint.name)}`]
+    for (const key of ENDPOINT_KEYS) {
+      const value = endpoint[key]
+      if (value !== undefined) params.push(`${key}=${queryEscape(Array.isArray(value) ? value.join(',') : String(value))}`)
+    }
+    return `${endpoint.address}?${params.join('&')}`
+  })
+  const defaultHost = v.mode === 'sensor' ? '$(NODE_IP)' : '0.0.0.0'
   return {
-    inputs: v.mode === 'relay' ? [`tcp://0.0.0.0:${v.relay.inputPort}`] : [`ipc://${SOCKET_DIR}/zeek.sock`],
-    endpoints: v.endpoints,
-    hwm: v.hwm,
-    lingerMs: v.linger,
-    sendLogs: v.sendLogs,
-    excludedLogs: v.excludedLogs,
-    peerTimeoutMs: v.peerTimeoutMs,
-    maxRecordBytes: v.maxRecordBytes,
-    httpHost: '0.0.0.0',
-    httpPort: v.httpPort,
-    logLevel: v.logLevel,
+    file: {
+      hwm: v.hwm,
+      lingerMs: v.linger,
+      sendLogs: v.sendLogs,
+      excludedLogs: v.excludedLogs,
+      peerTimeoutMs: v.peerTimeoutMs,
+      maxRecordBytes: v.maxRecordBytes,
+      httpPort: v.httpPort,
+      logLevel: v.logLevel,
+    },
+    env: {
+      ZEEK_ZMQ_INPUTS: v.mode === 'relay' ? `tcp://${v.relay.inputHost}:${v.relay.inputPort}` : `ipc://${SOCKET_DIR}/zeek.sock`,
+      ZEEK_ZMQ_ENDPOINTS: specs.join('\n'),
+      ZEEK_ZMQ_HTTP_HOST: v.httpHost === '' ? defaultHost : v.httpHost,
+    },
   }
+}
+
+/** Addresses that stand in for the downward API's in tests: the node's and the pod's IP. */
+export const DOWNWARD = { NODE_IP: '127.0.0.1', POD_IP: '127.0.0.1' } as const
+
+/** Kubernetes' expansion of $(VAR) in a container's variables, from the variables before it. */
+export function expandVariables(text: string, variables: Record<string, string> = DOWNWARD): string {
+  return text.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, name: string) => variables[name] ?? whole)
 }
 
 /** An executable: from the environment variable `envName` if set, else found on PATH. */

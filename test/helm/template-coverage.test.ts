@@ -21,6 +21,8 @@ interface Branch {
   where: string
   keyword: 'if' | 'else if' | 'with' | 'range'
   condition: string
+  /** A refusal: the branch does nothing but fail the install (the tests of refused values take it). */
+  refusal: boolean
 }
 
 /** The branches the templates take on values alone (not on loop variables or the release). */
@@ -32,7 +34,8 @@ function branches(): Branch[] {
       condition = condition.includes(':=') ? condition.slice(condition.indexOf(':=') + 2).trim() : condition
       if (!condition.includes('.Values.') || /\$(?!\.Values)|\.Release|\.Chart|include /.test(condition)) continue
       const line = text.slice(0, match.index).split('\n').length
-      found.push({ where: `${file}:${line}`, keyword: match[1] as Branch['keyword'], condition })
+      const refusal = /^\s*\{\{-?\s*fail /.test(text.slice(match.index + match[0].length))
+      found.push({ where: `${file}:${line}`, keyword: match[1] as Branch['keyword'], condition, refusal })
     }
   }
   return found
@@ -118,6 +121,11 @@ test('every branch the templates take on values is taken, and skipped where it c
   for (const branch of found) {
     const terms = parseTerms(branch.condition)
     const outcomes = all.map(({ name, values }) => ({ name, taken: truthy(evaluate(terms, values)) }))
+    if (branch.refusal) {
+      // Every scenario is a valid install; collisions.test.ts and exposure.test.ts take these.
+      assert.deepEqual(outcomes.filter((o) => o.taken).map((o) => o.name), [], `${branch.where}: a scenario is refused by {{ ${branch.keyword} ${branch.condition} }}`)
+      continue
+    }
     assert.ok(outcomes.some((o) => o.taken), `${branch.where}: no scenario takes {{ ${branch.keyword} ${branch.condition} }}`)
     if (branch.keyword === 'if' || branch.keyword === 'else if') {
       assert.ok(outcomes.some((o) => !o.taken), `${branch.where}: every scenario takes {{ ${branch.keyword} ${branch.condition} }}, so its else is never rendered`)

@@ -2,12 +2,15 @@
 // Prometheus that scrapes a real shipper under load: the shipper runs as a child process
 // (`node src/cli/index.ts run`), the test publishes Zeek-shaped records into its input,
 // one endpoint has a subscriber, the others have none (so queues fill and records drop),
-// and a few malformed messages are rejected.
+// and a few malformed messages are rejected. Beside it, a stand-in for Zeek's telemetry in
+// the same pod reports Zeek's writes: every record the test published, and conn records
+// twice over, so that half of them look lost on the Zeek-to-shipper hop.
 
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer as createHttpServer } from 'node:http'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,7 +20,7 @@ import { SHIPPER_METRICS } from '../../src/metrics/metric-names.ts'
 import { spawnCli } from '../cli/cli-process.ts'
 import { findExecutable } from '../helm/chart.ts'
 import { waitFor } from '../helpers/sockets.ts'
-import { zeekMessage } from '../helpers/zeek-records.ts'
+import { ZEEK_PATHS, zeekMessage } from '../helpers/zeek-records.ts'
 import {
   dashboardExpressions,
   labelValuesQuery,
@@ -25,8 +28,11 @@ import {
   PROMETHEUS_METRICS,
   readDashboard,
   readRules,
+  relabelConfig,
   ruleExpressions,
   RULES_FILE,
+  SHIPPER_RELABELINGS,
+  ZEEK_RELABELINGS,
   substitute,
   ZEEK_METRICS,
 } from './promql.ts'
@@ -43,6 +49,9 @@ const CORE_PANELS = [
   // This test also makes drops and rejects happen, so these must show them.
   'Dropped records/s by endpoint and reason',
   'Rejected input/s by reason',
+  // And it stands in for Zeek's telemetry, with a loss on the Zeek hop.
+  "Zeek's log writes vs the shipper's input",
+  'Loss on the Zeek hop by pod and path',
 ]
 
 async function freePort(): Promise<number> {
@@ -66,7 +75,31 @@ async function getJson<T>(url: string): Promise<T> {
   return (await response.json()) as T
 }
 
-async function startPrometheus(t: TestContext, scrapeTarget: string): Promise<string> {
+/**
+ * Zeek's telemetry as Zeek 8 exports it (zeek_log_writer_writes_total for the ZeroMQ
+ * writer, by stream and path), counting `writes()` by path, on a free loopback port.
+ */
+async function zeekTelemetry(t: TestContext, writes: () => Map<string, number>): Promise<string> {
+  const server = createHttpServer((_request, response) => {
+    const lines = ['# TYPE zeek_log_writer_writes_total counter']
+    for (const [path, count] of writes()) {
+      const stream = `${path.charAt(0).toUpperCase()}${path.slice(1)}::LOG`
+      lines.push(`zeek_log_writer_writes_total{writer="Log::WRITER_ZEROMQ",stream="${stream}",module="${stream.split('::')[0]}",path="${path}",filter_name="zeromq"} ${count}`)
+    }
+    response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(`${lines.join('\n')}\n`)
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.after(() => server.close())
+  return `127.0.0.1:${(server.address() as { port: number }).port}`
+}
+
+/** The records of each path among the first `sent` of zeekMessage's stream. */
+function sentByPath(sent: number): Map<string, number> {
+  return new Map(ZEEK_PATHS.map((path, i) => [path, sent > i ? Math.floor((sent - i - 1) / ZEEK_PATHS.length) + 1 : 0]))
+}
+
+async function startPrometheus(t: TestContext, scrapeTarget: string, zeekTarget: string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'zzs-prometheus-'))
   const port = await freePort()
   const config = join(dir, 'prometheus.yml')
@@ -75,7 +108,23 @@ async function startPrometheus(t: TestContext, scrapeTarget: string): Promise<st
     JSON.stringify({
       global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
       rule_files: [RULES_FILE],
-      scrape_configs: [{ job_name: 'zeek-zmq-shipper', static_configs: [{ targets: [scrapeTarget] }] }],
+      // As the Prometheus Operator scrapes through the chart's ServiceMonitor: the target
+      // labels of Kubernetes discovery (namespace, pod, and "endpoint", the port's name),
+      // honor_labels off (as overrideHonorLabels forces), then the chart's relabelings.
+      scrape_configs: [
+        {
+          job_name: 'serviceMonitor/nsm/zeek-zmq-shipper/0',
+          honor_labels: false,
+          static_configs: [{ targets: [scrapeTarget], labels: { namespace: 'nsm', pod: 'sensor-a', endpoint: 'http' } }],
+          relabel_configs: SHIPPER_RELABELINGS.map(relabelConfig),
+        },
+        {
+          job_name: 'serviceMonitor/nsm/zeek-zmq-shipper/1',
+          honor_labels: false,
+          static_configs: [{ targets: [zeekTarget], labels: { namespace: 'nsm', pod: 'sensor-a', endpoint: 'zeek-telemetry' } }],
+          relabel_configs: ZEEK_RELABELINGS.map(relabelConfig),
+        },
+      ],
     }),
   )
   const child = spawn(
@@ -178,8 +227,15 @@ test('Prometheus evaluates every dashboard and alert expression against a shippe
   })().catch(() => undefined)
   t.after(() => sub.close())
 
-  const prometheus = await startPrometheus(t, `127.0.0.1:${httpPort}`)
+  let published = (): number => 0
+  const zeek = await zeekTelemetry(t, () => {
+    const writes = sentByPath(published())
+    writes.set('conn', writes.get('conn')! * 2)
+    return writes
+  })
+  const prometheus = await startPrometheus(t, `127.0.0.1:${httpPort}`, zeek)
   const load = publishLoad(t, `tcp://127.0.0.1:${inputPort}`)
+  published = load.sent
 
   const query = (expr: string): Promise<QueryResult> => getJson<QueryResult>(`${prometheus}/api/v1/query?query=${encodeURIComponent(expr)}`)
   const instance = `127.0.0.1:${httpPort}`
@@ -188,7 +244,8 @@ test('Prometheus evaluates every dashboard and alert expression against a shippe
     // As Grafana writes a multi-value variable: regex-escaped values in a group.
     instance: `(${instance.replace(/\./g, '\\\\.')})`,
     endpoint: '(a|b|c)',
-    zeek_instance: '.+',
+    namespace: '(nsm)',
+    pod: '(sensor-a)',
     __rate_interval: '4s',
     __range: '1m',
   }
@@ -200,6 +257,20 @@ test('Prometheus evaluates every dashboard and alert expression against a shippe
   }
   assert.ok(received > 0, 'the subscriber of endpoint a received records')
 
+  // The Zeek hop: Zeek's writes and the shipper's input, different targets of one pod, are
+  // matched by pod and path, and half of the conn records show as lost.
+  const loss = panels.find((p) => p.panel === 'Loss on the Zeek hop by pod and path')!
+  await waitFor(
+    async () => {
+      const series = (await query(loss.expr)).data.result
+      const conn = series.find((s) => s.metric.path === 'conn' && s.metric.pod === 'sensor-a')
+      return conn !== undefined && Number(conn.value[1]) > 0
+    },
+    `loss of conn records on the Zeek hop: ${loss.expr}`,
+    30_000,
+    250,
+  )
+
   // Every expression, panels and rules alike, is valid PromQL over the real series.
   for (const { source, expr } of [...panels, ...ruleExpressions()]) {
     const result = await query(expr)
@@ -209,7 +280,7 @@ test('Prometheus evaluates every dashboard and alert expression against a shippe
   // The variables' label_values() queries find the shipper and its endpoints.
   for (const variable of readDashboard().templating.list) {
     const lv = labelValuesQuery(variable)
-    if (lv === undefined || variable.name === 'zeek_instance') continue
+    if (lv === undefined) continue
     const url = `${prometheus}/api/v1/label/${lv.label}/values?match[]=${encodeURIComponent(substitute(lv.selector, variables))}`
     const values = (await getJson<{ data: string[] }>(url)).data
     assert.ok(values.length > 0, `variable ${variable.name}: ${lv.selector} finds no ${lv.label}`)
@@ -229,11 +300,14 @@ test('Prometheus evaluates every dashboard and alert expression against a shippe
     250,
   )
   const expected = [
-    { alertname: 'ZeekZmqShipperRecordsDropped', endpoint: 'b', state: 'firing' },
+    { alertname: 'ZeekZmqShipperRecordsDropped', endpoint: 'b', state: 'pending' },
+    { alertname: 'ZeekZmqShipperRecordsDroppedCritical', endpoint: 'b', state: 'pending' },
+    { alertname: 'ZeekZmqShipperRecordsDropped', endpoint: 'c', state: 'pending' },
     { alertname: 'ZeekZmqShipperInputRejected', reason: 'frame_count', state: 'firing' },
     { alertname: 'ZeekZmqShipperQueueNearlyFull', endpoint: 'b', state: 'pending' },
     { alertname: 'ZeekZmqShipperEndpointWithoutPeers', endpoint: 'b', state: 'pending' },
     { alertname: 'ZeekZmqShipperEndpointWithoutPeers', endpoint: 'c', state: 'pending' },
+    { alertname: 'ZeekZmqShipperZeekRecordsLost', namespace: 'nsm', pod: 'sensor-a', path: 'conn', state: 'pending' },
   ]
   await waitFor(
     async () => {

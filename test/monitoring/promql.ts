@@ -15,7 +15,7 @@ export interface Panel {
   title: string
   description?: string
   type: string
-  targets?: { expr: string; refId: string; legendFormat?: string }[]
+  targets?: { expr: string; refId: string; legendFormat?: string; instant?: boolean; range?: boolean }[]
 }
 
 export interface TemplateVariable {
@@ -23,6 +23,7 @@ export interface TemplateVariable {
   type: string
   query: string | { query: string }
   description?: string
+  allValue?: string
 }
 
 export interface Dashboard {
@@ -41,6 +42,12 @@ export interface Rule {
 }
 
 export const readDashboard = (): Dashboard => JSON.parse(readFileSync(DASHBOARD_FILE, 'utf8')) as Dashboard
+
+/** A Prometheus duration such as 15m or 1h, in minutes. */
+export function minutes(duration: string): number {
+  const units: Record<string, number> = { s: 1 / 60, m: 1, h: 60, d: 1440 }
+  return [...duration.matchAll(/(\d+)([smhd])/g)].reduce((sum, [, n, unit]) => sum + Number(n) * units[unit!]!, 0)
+}
 
 export function readRules(): Rule[] {
   const file = parse(readFileSync(RULES_FILE, 'utf8')) as { groups: { rules: Rule[] }[] }
@@ -103,3 +110,32 @@ export const ZEEK_METRICS: ReadonlySet<string> = new Set(['zeek_log_writer_write
 
 /** Series that Prometheus makes itself for every target. */
 export const PROMETHEUS_METRICS: ReadonlySet<string> = new Set(['up'])
+
+/** A relabeling as a ServiceMonitor writes it. */
+export interface Relabeling {
+  action: string
+  regex?: string
+  targetLabel?: string
+  replacement?: string
+}
+
+/**
+ * The relabelings of the chart's ServiceMonitor for the shipper (monitoring-objects.test.ts
+ * holds the rendered ones to these): the operator's target label "endpoint" dropped, so the
+ * shipper's own survives with honor_labels off, and the job the rules expect.
+ */
+export const SHIPPER_RELABELINGS: readonly Relabeling[] = [
+  { action: 'labeldrop', regex: 'endpoint' },
+  { action: 'replace', targetLabel: 'job', replacement: 'zeek-zmq-shipper' },
+]
+
+/** The same for Zeek's telemetry, scraped from the same pod as job zeek. */
+export const ZEEK_RELABELINGS: readonly Relabeling[] = [
+  { action: 'labeldrop', regex: 'endpoint' },
+  { action: 'replace', targetLabel: 'job', replacement: 'zeek' },
+]
+
+/** A ServiceMonitor relabeling as a Prometheus scrape config's relabel_configs entry. */
+export function relabelConfig({ action, regex, targetLabel, replacement }: Relabeling): Record<string, string> {
+  return Object.fromEntries(Object.entries({ action, regex, target_label: targetLabel, replacement }).filter(([, v]) => v !== undefined)) as Record<string, string>
+}

@@ -4,8 +4,8 @@ The pod template shared by the DaemonSet (sensor mode) and the Deployment (relay
 {{- define "zeek-zmq-shipper.podTemplate" -}}
 metadata:
   annotations:
-    # Rolls the pods when the shipper's configuration changes.
-    checksum/config: {{ include (print $.Template.BasePath "/configmap.yaml") . | sha256sum }}
+    # Rolls the pods when the shipper's configuration or the chart's Zeek script changes.
+    checksum/config: {{ include "zeek-zmq-shipper.configChecksum" . }}
     {{- with .Values.podAnnotations }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
@@ -44,13 +44,38 @@ spec:
     {{- include "zeek-zmq-shipper.shipperContainer" . | nindent 4 }}
   containers:
     {{- include "zeek-zmq-shipper.zeekContainer" . | nindent 4 }}
+    {{- with .Values.extraContainers }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
   {{- else }}
   {{- with .Values.relay.nodeSelector }}
   nodeSelector:
     {{- toYaml . | nindent 4 }}
   {{- end }}
+  {{- if or .Values.relay.spreadOverNodes .Values.relay.topologySpreadConstraints }}
+  topologySpreadConstraints:
+    {{- if .Values.relay.spreadOverNodes }}
+    # One node going down takes one relay, where the nodes allow it.
+    - maxSkew: 1
+      topologyKey: kubernetes.io/hostname
+      whenUnsatisfiable: ScheduleAnyway
+      labelSelector:
+        matchLabels:
+          {{- include "zeek-zmq-shipper.selectorLabels" . | nindent 10 }}
+    {{- end }}
+    {{- with .Values.relay.topologySpreadConstraints }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  {{- end }}
   containers:
     {{- include "zeek-zmq-shipper.shipperContainer" . | nindent 4 }}
+    {{- with .Values.extraContainers }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  {{- end }}
+  {{- with .Values.affinity }}
+  affinity:
+    {{- toYaml . | nindent 4 }}
   {{- end }}
   {{- with .Values.tolerations }}
   tolerations:
@@ -67,7 +92,40 @@ spec:
     - name: socket
       emptyDir:
         sizeLimit: 1Mi
+    # Zeek's working directory: its disk logs where zeek.diskLogs is on, else next to nothing.
+    - name: zeek-logs
+      emptyDir:
+        sizeLimit: {{ ternary .Values.zeek.diskLogsSizeLimit "64Mi" .Values.zeek.diskLogs }}
+    - name: zeek-tmp
+      emptyDir:
+        sizeLimit: 16Mi
     {{- end }}
+    {{- with .Values.extraVolumes }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+{{- end }}
+
+{{/*
+A probe: the handler given, and every other field from the values.
+Called with (list handler-dict probe-values).
+*/}}
+{{- define "zeek-zmq-shipper.probe" -}}
+{{- toYaml (merge (deepCopy (index . 1)) (index . 0)) }}
+{{- end }}
+
+{{/*
+The downward-API variables that addresses may use: Kubernetes replaces $(NODE_IP) and
+$(POD_IP) in the variables that follow them.
+*/}}
+{{- define "zeek-zmq-shipper.ipEnv" -}}
+- name: NODE_IP
+  valueFrom:
+    fieldRef:
+      fieldPath: status.hostIP
+- name: POD_IP
+  valueFrom:
+    fieldRef:
+      fieldPath: status.podIP
 {{- end }}
 
 {{/*
@@ -76,17 +134,30 @@ The shipper container. In sensor mode it is an init container with restartPolicy
 */}}
 {{- define "zeek-zmq-shipper.shipperContainer" -}}
 - name: shipper
-  image: {{ include "zeek-zmq-shipper.image" (list . .Values.image) | quote }}
+  image: {{ include "zeek-zmq-shipper.image" (list . .Values.image "" "image") | quote }}
   imagePullPolicy: {{ .Values.image.pullPolicy }}
   {{- if eq .Values.mode "sensor" }}
   restartPolicy: Always
   {{- end }}
   env:
+    {{- include "zeek-zmq-shipper.ipEnv" . | nindent 4 }}
     - name: ZEEK_ZMQ_CONFIG
       value: /etc/zeek-zmq-shipper/config.json
+    # The addresses, here rather than in the config file so that $(NODE_IP) and
+    # $(POD_IP) are filled in.
+    - name: ZEEK_ZMQ_INPUTS
+      value: {{ include "zeek-zmq-shipper.input" . | quote }}
+    - name: ZEEK_ZMQ_ENDPOINTS
+      value: {{ include "zeek-zmq-shipper.endpointSpecs" . | quote }}
+    - name: ZEEK_ZMQ_HTTP_HOST
+      value: {{ include "zeek-zmq-shipper.httpHost" . | quote }}
     {{- with .Values.shipper.extraEnv }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
+  {{- with .Values.shipper.envFrom }}
+  envFrom:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
   ports:
     - name: http
       containerPort: {{ .Values.httpPort }}
@@ -102,23 +173,11 @@ The shipper container. In sensor mode it is an init container with restartPolicy
       protocol: TCP
     {{- end }}
   startupProbe:
-    httpGet:
-      path: /readyz
-      port: http
-    periodSeconds: {{ .Values.shipper.startupProbe.periodSeconds }}
-    failureThreshold: {{ .Values.shipper.startupProbe.failureThreshold }}
+    {{- include "zeek-zmq-shipper.probe" (list (dict "httpGet" (dict "path" "/readyz" "port" "http")) .Values.shipper.startupProbe) | nindent 4 }}
   livenessProbe:
-    httpGet:
-      path: /livez
-      port: http
-    periodSeconds: {{ .Values.shipper.livenessProbe.periodSeconds }}
-    failureThreshold: {{ .Values.shipper.livenessProbe.failureThreshold }}
+    {{- include "zeek-zmq-shipper.probe" (list (dict "httpGet" (dict "path" "/livez" "port" "http")) .Values.shipper.livenessProbe) | nindent 4 }}
   readinessProbe:
-    httpGet:
-      path: /readyz
-      port: http
-    periodSeconds: {{ .Values.shipper.readinessProbe.periodSeconds }}
-    failureThreshold: {{ .Values.shipper.readinessProbe.failureThreshold }}
+    {{- include "zeek-zmq-shipper.probe" (list (dict "httpGet" (dict "path" "/readyz" "port" "http")) .Values.shipper.readinessProbe) | nindent 4 }}
   {{- with .Values.shipper.resources }}
   resources:
     {{- toYaml . | nindent 4 }}
@@ -143,17 +202,24 @@ The shipper container. In sensor mode it is an init container with restartPolicy
     - name: socket
       mountPath: {{ include "zeek-zmq-shipper.socketDir" . }}
     {{- end }}
+    {{- with .Values.shipper.extraVolumeMounts }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
 {{- end }}
 
 {{/*
 The Zeek container (sensor mode): live capture with only NET_RAW and NET_ADMIN added,
-writing every log record into the shipper's ipc socket.
+writing every log record into the shipper's ipc socket. It runs as root because the
+image's zeek binary carries no file capabilities: a non-root process could not open a
+capture socket. Root here holds no capability but those two, cannot gain more, and
+writes only into its emptyDirs.
 */}}
 {{- define "zeek-zmq-shipper.zeekContainer" -}}
 - name: zeek
-  image: {{ include "zeek-zmq-shipper.image" (list . .Values.zeek.image) | quote }}
+  image: {{ include "zeek-zmq-shipper.image" (list . .Values.zeek.image .Values.image.registry "zeek.image") | quote }}
   imagePullPolicy: {{ .Values.zeek.image.pullPolicy }}
   env:
+    {{- include "zeek-zmq-shipper.ipEnv" . | nindent 4 }}
     - name: ZEEK_INTERFACE
       value: {{ .Values.zeek.interface | quote }}
     - name: ZEEK_ZMQ_WRITER_ENDPOINT
@@ -170,21 +236,50 @@ writing every log record into the shipper's ipc socket.
       value: {{ .Values.zeek.diskLogs | quote }}
     - name: ZEEK_TELEMETRY_PORT
       value: {{ int .Values.zeek.telemetryPort | quote }}
+    # Zeek's telemetry (Telemetry::metrics_address) listens on the node's own IP, not on
+    # every address of the node.
+    - name: ZEEK_DEFAULT_LISTEN_ADDRESS
+      value: "$(NODE_IP)"
+    # Zeek's own scripts, then the chart's (log rotation).
+    - name: ZEEK_SCRIPTS
+      value: "local /etc/zeek-zmq-shipper/chart.zeek"
     {{- with .Values.zeek.extraEnv }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
+  {{- with .Values.zeek.envFrom }}
+  envFrom:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
   {{- if gt (int .Values.zeek.telemetryPort) 0 }}
   ports:
     - name: zeek-telemetry
       containerPort: {{ .Values.zeek.telemetryPort }}
       protocol: TCP
+  # Zeek's telemetry answers from Zeek's own process.
+  livenessProbe:
+    {{- include "zeek-zmq-shipper.probe" (list (dict "httpGet" (dict "path" "/metrics" "port" "zeek-telemetry")) .Values.zeek.livenessProbe) | nindent 4 }}
+  {{- else }}
+  # Without telemetry, a zeek process alive in the container, not a zombie (the
+  # entrypoint's wait for the shipper's socket is over once the shipper's startup probe passed).
+  livenessProbe:
+    {{- $alive := list "bash" "-c" "for p in /proc/[0-9]*; do [[ $(cat \"$p/comm\" 2>/dev/null) == zeek ]] && ! grep -qs '^State:[[:space:]]*Z' \"$p/status\" && exit 0; done; exit 1" }}
+    {{- include "zeek-zmq-shipper.probe" (list (dict "exec" (dict "command" $alive)) .Values.zeek.livenessProbe) | nindent 4 }}
   {{- end }}
-  {{- with .Values.zeek.resources }}
+  {{- $resources := deepCopy .Values.zeek.resources }}
+  {{- if .Values.zeek.diskLogs }}
+  {{- $requests := get $resources "requests" | default dict }}
+  {{- if not (hasKey $requests "ephemeral-storage") }}
+  {{- $_ := set $requests "ephemeral-storage" .Values.zeek.diskLogsSizeLimit }}
+  {{- $_ := set $resources "requests" $requests }}
+  {{- end }}
+  {{- end }}
+  {{- with $resources }}
   resources:
     {{- toYaml . | nindent 4 }}
   {{- end }}
   securityContext:
     allowPrivilegeEscalation: false
+    readOnlyRootFilesystem: true
     capabilities:
       drop: ["ALL"]
       add: ["NET_RAW", "NET_ADMIN"]
@@ -193,4 +288,14 @@ writing every log record into the shipper's ipc socket.
   volumeMounts:
     - name: socket
       mountPath: {{ include "zeek-zmq-shipper.socketDir" . }}
+    - name: config
+      mountPath: /etc/zeek-zmq-shipper
+      readOnly: true
+    - name: zeek-logs
+      mountPath: /var/log/zeek
+    - name: zeek-tmp
+      mountPath: /tmp
+    {{- with .Values.zeek.extraVolumeMounts }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
 {{- end }}
