@@ -32,6 +32,8 @@ export interface ShipperValues {
   excludedLogs: string[]
   peerTimeoutMs: number
   maxRecordBytes: number
+  maxPaths: number
+  pathIdleS: number
   httpPort: number
   logLevel: string
   relay: { inputPort: number }
@@ -93,6 +95,8 @@ export function shipperConfig(values: Values): Record<string, unknown> {
     excludedLogs: v.excludedLogs,
     peerTimeoutMs: v.peerTimeoutMs,
     maxRecordBytes: v.maxRecordBytes,
+    maxPaths: v.maxPaths,
+    pathIdleS: v.pathIdleS,
     httpHost: '0.0.0.0',
     httpPort: v.httpPort,
     logLevel: v.logLevel,

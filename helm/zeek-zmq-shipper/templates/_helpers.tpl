@@ -104,6 +104,8 @@ tcp port that remote sensors connect to (relay mode).
   "excludedLogs" .Values.excludedLogs
   "peerTimeoutMs" .Values.peerTimeoutMs
   "maxRecordBytes" .Values.maxRecordBytes
+  "maxPaths" .Values.maxPaths
+  "pathIdleS" .Values.pathIdleS
   "httpHost" "0.0.0.0"
   "httpPort" .Values.httpPort
   "logLevel" .Values.logLevel
