@@ -56,6 +56,20 @@ export interface RawPeer {
   /** Resolves once the connection is closed by either side; `reset` when the other side cut it. */
   readonly closed: Promise<{ reset: boolean }>
   write(bytes: Buffer): Promise<boolean>
+  /**
+   * Greets as a PUB and waits for the other side's greeting and READY: libzmq treats a
+   * message that arrives before it has sent its own READY as a protocol error. Resolves
+   * false if the connection ends first.
+   */
+  handshake(): Promise<boolean>
+}
+
+/** Whether `bytes` hold a whole greeting and the command frame after it. */
+function greetedBy(bytes: Buffer): boolean {
+  if (bytes.length < 66) return false
+  const long = (bytes[64]! & LARGE) !== 0
+  if (long) return bytes.length >= 73 && BigInt(bytes.length) >= 73n + bytes.readBigUInt64BE(65)
+  return bytes.length >= 66 + bytes[65]!
 }
 
 /** Connects a plain TCP socket; `write` resolves false once the connection is gone. */
@@ -68,10 +82,21 @@ export async function rawConnect(address: string): Promise<RawPeer> {
     reset = true
   })
   const closed = new Promise<{ reset: boolean }>((resolve) => socket.once('close', () => resolve({ reset })))
+  let received = Buffer.alloc(0)
+  let greeted: (() => void) | undefined
+  socket.on('data', (chunk: Buffer) => {
+    if (received.length < 4096) received = Buffer.concat([received, chunk])
+    if (greetedBy(received)) greeted?.()
+  })
   await once(socket, 'connect')
-  return {
+  const peer: RawPeer = {
     socket,
     closed,
+    async handshake() {
+      if (!(await peer.write(Buffer.concat([greeting(), readyCommand('PUB')])))) return false
+      if (greetedBy(received)) return true
+      return Promise.race([new Promise<boolean>((resolve) => (greeted = () => resolve(true))), closed.then(() => false)])
+    },
     async write(bytes) {
       if (socket.destroyed) return false
       const flushed = socket.write(bytes)
@@ -83,6 +108,7 @@ export async function rawConnect(address: string): Promise<RawPeer> {
       return !socket.destroyed
     },
   }
+  return peer
 }
 
 /** Resident memory of a process in bytes (Linux /proc), or undefined where there is no /proc. */
