@@ -17,9 +17,13 @@ function pathsIn(text: string): string[] {
   return samples(text, 'zeek_zmq_input_records_total').map((sample) => /path="([^"]*)"/.exec(sample.labels)![1]!)
 }
 
+// Long enough for the flood below to be over, and the lock-out seen, before the first junk
+// path can expire, even on a loaded machine (it takes well under a second).
+const IDLE_S = 5
+
 test('5,000 junk paths lock out real ones only until they expire; /metrics shrinks back', async (t) => {
   const shipper = await startShipper(t, {
-    ZEEK_ZMQ_PATH_IDLE_S: '1',
+    ZEEK_ZMQ_PATH_IDLE_S: String(IDLE_S),
     ZEEK_ZMQ_LINGER_MS: '0',
     ZEEK_ZMQ_ENDPOINTS: `${bindAddress(t, 'ipc')}?name=out&mode=bind`,
   })
@@ -36,8 +40,8 @@ test('5,000 junk paths lock out real ones only until they expire; /metrics shrin
   assert.equal(await shipper.metric('zeek_zmq_input_rejected_total', { reason: 'too_many_paths' }), 5000 - 1024 + 1, 'a full table refuses a real path')
   await sub.take(1024)
 
-  // Idle for 1 s, swept every 250 ms: gone within 1.5 s of the last sighting.
-  await waitFor(async () => pathsIn(await metrics(shipper.url)).length === 0, 'the junk paths to expire', 5000)
+  // Swept every IDLE_S / 4: gone between IDLE_S and 1.5 IDLE_S after the last sighting.
+  await waitFor(async () => pathsIn(await metrics(shipper.url)).length === 0, 'the junk paths to expire', 2 * IDLE_S * 1000)
   const expired = await metrics(shipper.url)
   assert.equal(samples(expired, 'zeek_zmq_endpoint_sent_records_total').length, 0, 'per-endpoint per-path series go too')
   assert.ok(Buffer.byteLength(expired) < quiet + 2048, `/metrics: ${quiet} bytes before, ${Buffer.byteLength(flooded)} flooded, ${Buffer.byteLength(expired)} after`)
