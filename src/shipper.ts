@@ -32,8 +32,8 @@ export class Shipper {
     this.#logger = logger
     const warnings = new RateLimitedLog(logger)
     this.stats = new InputStats(warnings)
-    this.endpoints = config.endpoints.map((endpoint) => new Endpoint(endpoint, logger, warnings))
-    this.router = new RecordRouter(this.endpoints, this.stats)
+    this.endpoints = config.endpoints.map((endpoint) => new Endpoint(endpoint, logger, warnings, config.maxPaths))
+    this.router = new RecordRouter(this.endpoints, this.stats, config)
     this.input = new ZeekInput(config.inputs, this.router, this.stats, config.maxRecordBytes, logger)
     this.registry = createMetricsRegistry({ input: this.stats, endpoints: this.endpoints, paths: () => this.router.paths.paths })
   }
@@ -52,6 +52,7 @@ export class Shipper {
         await endpoint.open()
         this.#logger.info({ endpoint: endpoint.name, address: endpoint.address, mode: endpoint.config.mode, hwm: endpoint.config.hwm }, 'endpoint open')
       }
+      this.router.startExpiry()
       await this.input.bind()
       this.#logger.info({ inputs: this.input.boundAddresses }, 'input bound')
     } catch (err) {
@@ -63,6 +64,7 @@ export class Shipper {
   /** Closes every socket at once, holding nothing back: for a start that failed. */
   async abort(): Promise<void> {
     this.#stopping = true
+    this.router.stopExpiry()
     await this.input.close()
     for (const endpoint of this.endpoints) endpoint.close(0)
   }
@@ -73,6 +75,7 @@ export class Shipper {
    */
   async stop(): Promise<EndpointSummary[]> {
     this.#stopping = true
+    this.router.stopExpiry()
     await this.input.close()
     const started = Date.now()
     await Promise.all(this.endpoints.map((endpoint) => endpoint.drain(started + endpoint.config.lingerMs)))

@@ -14,6 +14,8 @@ export interface ShipperConfig {
   readonly inputs: readonly string[]
   readonly endpoints: readonly EndpointConfig[]
   readonly maxRecordBytes: number
+  readonly maxPaths: number
+  readonly pathIdleS: number
   readonly httpHost: string
   readonly httpPort: number
   readonly logLevel: string
@@ -154,6 +156,8 @@ export function loadConfig(env: Env): ShipperConfig {
     inputs: config.get('inputs'),
     endpoints: parsed.endpoints,
     maxRecordBytes: config.get('maxRecordBytes'),
+    maxPaths: config.get('maxPaths'),
+    pathIdleS: config.get('pathIdleS'),
     httpHost: config.get('httpHost'),
     httpPort: config.get('httpPort'),
     logLevel: config.get('logLevel'),

@@ -9,6 +9,10 @@ import { parseZmqAddress } from './zmq-address.ts'
 /** The largest count or duration ZeroMQ's options and Node.js timers take (int32). */
 export const MAX_INT32 = 2147483647
 
+/** Each path costs a few series on every scrape and 8 bytes per endpoint: past this, the input is garbage. */
+const MAX_PATHS_LIMIT = 65536
+const MAX_PATH_IDLE_S = 30 * 24 * 3600
+
 function listOf(check: (entry: string) => string | undefined) {
   return (value: unknown): void => {
     if (!Array.isArray(value)) throw new Error('must be a list')
@@ -66,6 +70,14 @@ convict.addFormats({
     },
     coerce: integerOrText,
   },
+  'max-paths': {
+    validate: (value: unknown) => checkInteger(value, 1, MAX_PATHS_LIMIT),
+    coerce: integerOrText,
+  },
+  'path-idle-s': {
+    validate: (value: unknown) => checkInteger(value, 1, MAX_PATH_IDLE_S, `a number of seconds from 1 to ${MAX_PATH_IDLE_S} (30 days)`),
+    coerce: integerOrText,
+  },
   'tcp-port': {
     validate: (value: unknown) => checkInteger(value, 0, 65535, 'a port number, 0-65535 (0 picks a free port)'),
     coerce: integerOrText,
@@ -120,6 +132,18 @@ export const schema = {
     format: 'positive-int',
     default: 1048576,
     env: 'ZEEK_ZMQ_MAX_RECORD_BYTES',
+  },
+  maxPaths: {
+    doc: 'Most distinct log paths known at once. A message with a new path past this is rejected and counted (reason too_many_paths). Each path adds a series per endpoint to /metrics.',
+    format: 'max-paths',
+    default: 1024,
+    env: 'ZEEK_ZMQ_MAX_PATHS',
+  },
+  pathIdleS: {
+    doc: 'A log path not seen for this many seconds is forgotten (within 1.5 times as long): its series leave /metrics and its place goes to new paths, so that paths a publisher made up cannot keep new real ones out. A path with records still queued is kept until they leave the queue.',
+    format: 'path-idle-s',
+    default: 3600,
+    env: 'ZEEK_ZMQ_PATH_IDLE_S',
   },
   httpHost: {
     doc: 'Address the HTTP server (/livez, /readyz, /metrics) listens on.',

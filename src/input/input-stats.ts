@@ -15,6 +15,13 @@ export const REJECT_REASONS = [
 
 export type RejectReason = (typeof REJECT_REASONS)[number]
 
+export const DISCONNECT_REASONS = [
+  'handshake_failed', // never a ZeroMQ publisher: ZeroMQ's handshake failed
+  'closed', // after the handshake: the publisher left, or ZeroMQ cut it off for breaking the protocol (a frame over the limit)
+] as const
+
+export type DisconnectReason = (typeof DISCONNECT_REASONS)[number]
+
 // Built once: a flood of bad input should not build a string per message.
 const REJECT_LOG_KINDS = Object.fromEntries(REJECT_REASONS.map((reason) => [reason, `reject-${reason}`])) as Record<RejectReason, string>
 
@@ -22,6 +29,8 @@ export class InputStats {
   /** Bytes of accepted messages, both frames. */
   bytes = 0
   readonly rejected: Record<RejectReason, number> = Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>
+  /** Publisher connections that ended, by reason. */
+  readonly disconnects: Record<DisconnectReason, number> = { handshake_failed: 0, closed: 0 }
   readonly #warnings: RateLimitedLog
 
   constructor(warnings: RateLimitedLog) {

@@ -31,9 +31,31 @@ export function checkFraming(message: ZeekMessage, maxRecordBytes: number): Reje
   return undefined
 }
 
+const HANDSHAKE_FAILURES = ['handshake:error:protocol', 'handshake:error:auth', 'handshake:error:other'] as const
+
+/**
+ * Counts publisher connections that end. libzmq reports a frame over maxMessageSize only
+ * by cutting the connection: a plain disconnect, exactly like a publisher that leaves, so
+ * the two cannot be told apart here. A connection that fails the ZeroMQ handshake (a port
+ * scan, another protocol) is reported as a handshake error and then its disconnect.
+ */
+function watchDisconnects(socket: Subscriber, stats: InputStats): void {
+  let failedHandshakes = 0
+  const events = socket.events
+  for (const failure of HANDSHAKE_FAILURES) events.on(failure, () => failedHandshakes++)
+  events.on('disconnect', () => {
+    if (failedHandshakes > 0) {
+      failedHandshakes--
+      stats.disconnects.handshake_failed++
+    } else {
+      stats.disconnects.closed++
+    }
+  })
+}
+
 export class ZeekInput {
   readonly addresses: readonly string[]
-  readonly #socket = new Subscriber()
+  readonly #socket: Subscriber
   readonly #router: RecordRouter
   readonly #stats: InputStats
   readonly #maxRecordBytes: number
@@ -52,6 +74,10 @@ export class ZeekInput {
     this.#stats = stats
     this.#maxRecordBytes = maxRecordBytes
     this.#logger = logger.child({ component: 'input' })
+    // ZeroMQ refuses a frame larger than this as its header arrives, and cuts the
+    // publisher off: without it, a frame is read into memory whole, whatever size its
+    // header announces, before checkFraming ever sees it.
+    this.#socket = new Subscriber({ maxMessageSize: maxRecordBytes + MAX_PATH_BYTES })
     this.#socket.subscribe()
   }
 
@@ -65,6 +91,9 @@ export class ZeekInput {
   }
 
   async bind(): Promise<void> {
+    // Watching the socket's events keeps Node.js running until the socket closes: start
+    // only once the socket is in use, before the first connection can come.
+    watchDisconnects(this.#socket, this.#stats)
     for (const address of this.addresses) {
       try {
         await makeIpcDirectory(address)

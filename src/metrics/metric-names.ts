@@ -31,6 +31,13 @@ export const INPUT_REJECTED = {
   help: 'Input messages rejected as malformed and never forwarded, by reason.',
 } as const satisfies MetricSpec
 
+export const INPUT_DISCONNECTS = {
+  name: 'zeek_zmq_input_disconnects_total',
+  type: 'counter',
+  labels: ['reason'],
+  help: "Publisher connections to the input that ended: handshake_failed (not a ZeroMQ publisher) or closed (the publisher left, or ZeroMQ cut it off for a frame over the input's size limit; libzmq reports both alike).",
+} as const satisfies MetricSpec
+
 export const ENDPOINT_SENT_RECORDS = {
   name: 'zeek_zmq_endpoint_sent_records_total',
   type: 'counter',
@@ -84,6 +91,7 @@ export const SHIPPER_METRICS: readonly MetricSpec[] = [
   INPUT_RECORDS,
   INPUT_BYTES,
   INPUT_REJECTED,
+  INPUT_DISCONNECTS,
   ENDPOINT_SENT_RECORDS,
   ENDPOINT_SENT_BYTES,
   ENDPOINT_FILTERED_RECORDS,

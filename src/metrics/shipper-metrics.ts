@@ -2,7 +2,7 @@
 // The hot path only increments numbers; nothing here runs per record.
 
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
-import { REJECT_REASONS, type InputStats } from '../input/input-stats.ts'
+import { DISCONNECT_REASONS, REJECT_REASONS, type InputStats } from '../input/input-stats.ts'
 import type { Endpoint } from '../output/endpoint.ts'
 import type { LogPath } from '../router/path-table.ts'
 import * as names from './metric-names.ts'
@@ -50,6 +50,7 @@ export function createMetricsRegistry(source: MetricSource): Registry {
   register(registry, names.INPUT_RECORDS, () => source.paths().map((path) => [{ path: path.name }, path.records]))
   register(registry, names.INPUT_BYTES, () => [[{}, source.input.bytes]])
   register(registry, names.INPUT_REJECTED, () => REJECT_REASONS.map((reason) => [{ reason }, source.input.rejected[reason]]))
+  register(registry, names.INPUT_DISCONNECTS, () => DISCONNECT_REASONS.map((reason) => [{ reason }, source.input.disconnects[reason]]))
 
   register(registry, names.ENDPOINT_SENT_RECORDS, function* () {
     const paths = source.paths()

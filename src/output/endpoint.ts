@@ -9,7 +9,7 @@ import { makeIpcDirectory } from '../config/zmq-address.ts'
 import { ShipperError } from '../errors.ts'
 import type { Logger, RateLimitedLog } from '../logger.ts'
 import { EndpointQueue, type ZeekMessage } from '../queue/endpoint-queue.ts'
-import { MAX_PATHS, type LogPath } from '../router/path-table.ts'
+import type { LogPath } from '../router/path-table.ts'
 import { createEndpointSocket } from './endpoint-socket.ts'
 import { PeerCount } from './peer-count.ts'
 import { Subscriptions } from './subscriptions.ts'
@@ -31,6 +31,8 @@ export interface EndpointCounters {
   droppedShutdown: number
   /** Records sent, by LogPath.id. */
   readonly sentByPath: Float64Array
+  /** Records sent of paths the path table has since forgotten (their ids are reused). */
+  sentForgotten: number
 }
 
 export interface EndpointSummary {
@@ -44,13 +46,7 @@ export interface EndpointSummary {
 export class Endpoint {
   readonly config: EndpointConfig
   readonly queue: EndpointQueue
-  readonly counters: EndpointCounters = {
-    sentBytes: 0,
-    filtered: 0,
-    droppedQueueFull: 0,
-    droppedShutdown: 0,
-    sentByPath: new Float64Array(MAX_PATHS),
-  }
+  readonly counters: EndpointCounters
 
   readonly #socket: XPublisher
   readonly #subscriptions = new Subscriptions()
@@ -64,8 +60,10 @@ export class Endpoint {
   #closed = false
   #drainWaiters: Array<() => void> = []
 
-  constructor(config: EndpointConfig, logger: Logger, warnings: RateLimitedLog) {
+  /** `maxPaths`: how many paths the path table holds at once (the range of LogPath.id). */
+  constructor(config: EndpointConfig, logger: Logger, warnings: RateLimitedLog, maxPaths: number) {
     this.config = config
+    this.counters = { sentBytes: 0, filtered: 0, droppedQueueFull: 0, droppedShutdown: 0, sentByPath: new Float64Array(maxPaths), sentForgotten: 0 }
     this.queue = new EndpointQueue(config.hwm)
     this.#logger = logger.child({ endpoint: config.name })
     this.#warnings = warnings
@@ -91,7 +89,7 @@ export class Endpoint {
   }
 
   get sent(): number {
-    return this.counters.sentByPath.reduce((sum, n) => sum + n, 0)
+    return this.counters.sentByPath.reduce((sum, n) => sum + n, this.counters.sentForgotten)
   }
 
   get dropped(): number {

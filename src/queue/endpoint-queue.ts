@@ -42,6 +42,7 @@ export class EndpointQueue {
     const slot = (this.#head + this.#length) % this.#messages.length
     this.#messages[slot] = message
     this.#paths[slot] = path
+    path.queued++ // keeps the path table from forgetting the path while its record waits here
     this.#length++
     return true
   }
@@ -58,6 +59,7 @@ export class EndpointQueue {
   /** Removes the head record. */
   shift(): void {
     if (this.#length === 0) return
+    this.#paths[this.#head]!.queued--
     this.#messages[this.#head] = undefined
     this.#paths[this.#head] = undefined
     this.#head = (this.#head + 1) % this.#messages.length
@@ -67,6 +69,7 @@ export class EndpointQueue {
   /** Empties the queue and returns how many records it held. */
   clear(): number {
     const held = this.#length
+    for (let i = 0; i < held; i++) this.#paths[(this.#head + i) % this.#paths.length]!.queued--
     this.#messages.fill(undefined)
     this.#paths.fill(undefined)
     this.#head = 0

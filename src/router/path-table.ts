@@ -1,23 +1,28 @@
-// Every distinct Zeek log path the input has seen, with what the router needs to know
-// about it: which endpoints admit it, and its per-path input count.
+// Every distinct Zeek log path the input has seen lately, with what the router needs to
+// know about it: which endpoints admit it, and its per-path input count.
 //
 // Zeek writes a few dozen distinct paths, millions of times each. Looking a path frame up
 // here costs one pass over its bytes (checking the allowed characters and hashing them at
-// once) and allocates nothing; filters run once per path, when it is first seen.
+// once), allocates nothing, and stamps when the path was last seen; filters run once per
+// path, when it is first seen. A publisher can invent paths at will, so the table holds
+// at most `maxPaths` and forgets a path that has not been seen for a while (see expire()).
 
 export interface LogPath {
-  /** Small dense number, for per-path counters kept in typed arrays. */
+  /** Small dense number below maxPaths, for per-path counters kept in typed arrays; reused once the path is forgotten. */
   readonly id: number
   readonly name: string
   readonly bytes: Buffer
+  /** The table's hash of bytes. */
+  readonly hash: number
   /** admitted[i]: endpoint i's include/exclude filters let this path through. */
   readonly admitted: readonly boolean[]
   /** Records of this path accepted from the input. */
   records: number
+  /** The table's clock when the input last saw this path. */
+  lastSeen: number
+  /** Records of this path waiting in endpoint queues: while there are any, the path is kept. */
+  queued: number
 }
-
-/** Enough for every log of a busy Zeek with many log filters; more suggests garbage input. */
-export const MAX_PATHS = 4096
 
 export type PathProblem = 'path_invalid' | 'too_many_paths'
 
@@ -32,18 +37,29 @@ function sameBytes(a: Buffer, b: Buffer): boolean {
 }
 
 export class PathTable {
+  readonly maxPaths: number
   readonly #byHash = new Map<number, LogPath[]>()
-  readonly #paths: LogPath[] = []
+  /** Indexed by LogPath.id; a forgotten path leaves a hole that the next new path takes. */
+  readonly #slots: (LogPath | undefined)[] = []
+  readonly #freeIds: number[] = []
   readonly #admits: ReadonlyArray<(path: string) => boolean>
+  #live = 0
+  /**
+   * Set by expire(), not read from the system clock per record: a path's lastSeen is the
+   * time of the sweep before it was seen, up to one sweep interval early.
+   */
+  #clock: number
 
-  /** `admits[i]` is endpoint i's filter. */
-  constructor(admits: ReadonlyArray<(path: string) => boolean>) {
+  /** `admits[i]` is endpoint i's filter; `now` is the clock expire() will be given. */
+  constructor(admits: ReadonlyArray<(path: string) => boolean>, maxPaths: number, now: number) {
     this.#admits = admits
+    this.maxPaths = maxPaths
+    this.#clock = now
   }
 
-  /** The paths seen so far, in order of first appearance. */
-  get paths(): readonly LogPath[] {
-    return this.#paths
+  /** The paths known now. Built per call: for scrapes, not for the hot path. */
+  get paths(): LogPath[] {
+    return this.#slots.filter((path) => path !== undefined)
   }
 
   /** Finds (or registers) the path named by a path frame; the caller has checked its length. */
@@ -56,24 +72,55 @@ export class PathTable {
     }
     const bucket = this.#byHash.get(hash)
     if (bucket !== undefined) {
-      for (const path of bucket) if (sameBytes(path.bytes, frame)) return path
+      for (const path of bucket) {
+        if (sameBytes(path.bytes, frame)) {
+          path.lastSeen = this.#clock
+          return path
+        }
+      }
     }
-    if (this.#paths.length >= MAX_PATHS) return 'too_many_paths'
+    if (this.#live >= this.maxPaths) return 'too_many_paths'
     return this.#register(frame, hash, bucket)
+  }
+
+  /**
+   * Forgets every path last seen `idleMs` or more before `now` (by the clock of the sweeps,
+   * which runs up to one interval behind: the caller allows for that) with no record left
+   * in any queue, and returns them: their ids are free for new paths.
+   */
+  expire(now: number, idleMs: number): LogPath[] {
+    this.#clock = now
+    const forgotten: LogPath[] = []
+    for (const path of this.#slots) {
+      if (path === undefined || now - path.lastSeen < idleMs || path.queued > 0) continue
+      forgotten.push(path)
+      this.#slots[path.id] = undefined
+      this.#freeIds.push(path.id)
+      this.#live--
+      const bucket = this.#byHash.get(path.hash)!
+      if (bucket.length === 1) this.#byHash.delete(path.hash)
+      else bucket.splice(bucket.indexOf(path), 1)
+    }
+    return forgotten
   }
 
   #register(frame: Buffer, hash: number, bucket: LogPath[] | undefined): LogPath {
     const name = frame.toString('latin1')
     const path: LogPath = {
-      id: this.#paths.length,
+      id: this.#freeIds.pop() ?? this.#slots.length,
       name,
       bytes: Buffer.from(frame), // our own copy: the frame belongs to one message
+      hash,
       admitted: this.#admits.map((admits) => admits(name)),
       records: 0,
+      lastSeen: this.#clock,
+      queued: 0,
     }
-    this.#paths.push(path)
+    this.#slots[path.id] = path
+    this.#live++
     if (bucket === undefined) this.#byHash.set(hash, [path])
     else bucket.push(path)
     return path
   }
 }
+

@@ -29,6 +29,8 @@ describe('valid configuration', () => {
     assert.equal(config.httpPort, 8080)
     assert.equal(config.logLevel, 'info')
     assert.equal(config.maxRecordBytes, 1048576)
+    assert.equal(config.maxPaths, 1024)
+    assert.equal(config.pathIdleS, 3600)
     assert.deepEqual(config.endpoints, [
       { name: 'siem', address: 'tcp://collector:5556', transport: 'tcp', mode: 'connect', hwm: 25000, lingerMs: 5000, include: ['http', 'files'], exclude: ['conn'], peerTimeoutMs: 0 },
     ])
@@ -105,6 +107,10 @@ describe('invalid configuration names every problem and its variable', () => {
     ['endpoint linger beyond what ZeroMQ takes', { ZEEK_ZMQ_ENDPOINTS: 'tcp://a:1?linger=99999999999999999999' }, /^ZEEK_ZMQ_ENDPOINTS: .*linger "99999999999999999999" is not a non-negative integer up to/],
     ['endpoint hwm beyond int32', { ZEEK_ZMQ_ENDPOINTS: 'tcp://a:1?hwm=3000000000' }, /^ZEEK_ZMQ_ENDPOINTS: .*hwm "3000000000"/],
     ['peer timeout too short', { ZEEK_ZMQ_ENDPOINTS: 'tcp://a:1', ZEEK_ZMQ_PEER_TIMEOUT_MS: '5' }, /^ZEEK_ZMQ_PEER_TIMEOUT_MS: must be 0 \(off\) or a number of milliseconds from 1000/],
+    ['no paths at all', { ZEEK_ZMQ_ENDPOINTS: 'tcp://a:1', ZEEK_ZMQ_MAX_PATHS: '0' }, /^ZEEK_ZMQ_MAX_PATHS: must be a positive integer up to 65536/],
+    ['more paths than a scrape should carry', { ZEEK_ZMQ_ENDPOINTS: 'tcp://a:1', ZEEK_ZMQ_MAX_PATHS: '100000' }, /^ZEEK_ZMQ_MAX_PATHS: must be a positive integer up to 65536/],
+    ['paths that never stay', { ZEEK_ZMQ_ENDPOINTS: 'tcp://a:1', ZEEK_ZMQ_PATH_IDLE_S: '0' }, /^ZEEK_ZMQ_PATH_IDLE_S: must be a number of seconds from 1 to 2592000/],
+    ['a path idle time in minutes', { ZEEK_ZMQ_ENDPOINTS: 'tcp://a:1', ZEEK_ZMQ_PATH_IDLE_S: '60m' }, /^ZEEK_ZMQ_PATH_IDLE_S: must be a number of seconds/],
     ['an endpoint bound where the input is', { ZEEK_ZMQ_INPUTS: 'ipc:///run/x.sock', ZEEK_ZMQ_ENDPOINTS: 'ipc:///run/x.sock?mode=bind&name=b' }, /^ZEEK_ZMQ_ENDPOINTS: ipc:\/\/\/run\/x.sock is bound by both the input and endpoint "b"/],
     ['two endpoints bound on one address', { ZEEK_ZMQ_ENDPOINTS: 'tcp://*:7000?mode=bind&name=a tcp://*:7000?mode=bind&name=b' }, /^ZEEK_ZMQ_ENDPOINTS: tcp:\/\/\*:7000 is bound by both endpoint "a" and endpoint "b"/],
     ['missing config file', { ZEEK_ZMQ_CONFIG: '/nonexistent/shipper.json', ZEEK_ZMQ_ENDPOINTS: 'tcp://a:1' }, /^ZEEK_ZMQ_CONFIG: cannot read/],

@@ -34,6 +34,8 @@ export interface ShipperValues {
   peerTimeoutMs: number
   maxRecordBytes: number
   httpHost: string
+  maxPaths: number
+  pathIdleS: number
   httpPort: number
   logLevel: string
   relay: { inputPort: number; inputHost: string }
@@ -119,6 +121,8 @@ export function shipperSettings(values: Values): ShipperSettings {
       excludedLogs: v.excludedLogs,
       peerTimeoutMs: v.peerTimeoutMs,
       maxRecordBytes: v.maxRecordBytes,
+      maxPaths: v.maxPaths,
+      pathIdleS: v.pathIdleS,
       httpPort: v.httpPort,
       logLevel: v.logLevel,
     },

@@ -48,6 +48,13 @@ export function samples(text: string, name: string): Array<{ labels: string; val
   return found
 }
 
+/** The sum of a metric's samples whose label text `match` accepts (all of them by default). */
+export function sumOf(text: string, name: string, match: (labels: string) => boolean = () => true): number {
+  return samples(text, name)
+    .filter((sample) => match(sample.labels))
+    .reduce((total, sample) => total + sample.value, 0)
+}
+
 /** Reads one sample from Prometheus text; labels must match exactly those given. */
 export function sampleValue(text: string, name: string, labels: Record<string, string> = {}): number {
   const wanted = Object.entries(labels)

@@ -6,17 +6,11 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { test } from 'node:test'
-import { publishAll, samples, sampleValue, startShipper } from '../helpers/shipper.ts'
+import { publishAll, sampleValue, startShipper, sumOf as sum } from '../helpers/shipper.ts'
 import { bindAddress, boundAt, publisher, subscriber, waitFor } from '../helpers/sockets.ts'
 import { zeekMessage } from '../helpers/zeek-records.ts'
 
 const PROMTOOL = '/usr/bin/promtool'
-
-function sum(text: string, name: string, match: (labels: string) => boolean): number {
-  return samples(text, name)
-    .filter((sample) => match(sample.labels))
-    .reduce((total, sample) => total + sample.value, 0)
-}
 
 test('input = sent + filtered + dropped + queued for every endpoint; promtool finds nothing', async (t) => {
   const healthy = await subscriber(t, { bind: bindAddress(t, 'tcp') })

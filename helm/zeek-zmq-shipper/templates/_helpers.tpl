@@ -117,6 +117,8 @@ so that Kubernetes fills in $(NODE_IP) and $(POD_IP) there.
   "excludedLogs" .Values.excludedLogs
   "peerTimeoutMs" .Values.peerTimeoutMs
   "maxRecordBytes" .Values.maxRecordBytes
+  "maxPaths" .Values.maxPaths
+  "pathIdleS" .Values.pathIdleS
   "httpPort" .Values.httpPort
   "logLevel" .Values.logLevel
 }}
