@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { sampleValue } from '../helpers/shipper.ts'
 import { spawnShipper } from './cli-process.ts'
-import { boundAt, ipcDir, subscriber } from '../helpers/sockets.ts'
+import { boundAt, ipcDir, subscriber, waitFor } from '../helpers/sockets.ts'
 import { zeekMessage } from '../helpers/zeek-records.ts'
 
 const PYTHON = '/usr/bin/python3'
@@ -55,6 +55,11 @@ test('npm start: a pyzmq PUB stream reaches two subscribers byte for byte', { sk
   const input = `ipc://${join(dir, 'zeek.sock')}`
   const shipper = spawnShipper(t, { ZEEK_ZMQ_INPUTS: input, ZEEK_ZMQ_ENDPOINTS: `${boundAt(siem)}?name=siem ${boundAt(archive)}?name=archive` }, ['npm', 'start', '--silent'])
   const { url } = (await shipper.logLine('shipper ready', 120_000)) as { url: string }
+  // Ready means the endpoints' sockets are set up, not that their connections to the two
+  // subscribers are made: until then records wait in queues of hwm (1000) records, and
+  // 2000 published at once on a loaded machine would overflow them.
+  const peers = async (endpoint: string) => sampleValue(await (await fetch(`${url}/metrics`)).text(), 'zeek_zmq_endpoint_peers', { endpoint })
+  await waitFor(async () => (await peers('siem')) === 1 && (await peers('archive')) === 1, 'both endpoints to reach their subscribers', 30_000, 100)
 
   const publish = spawnSync(PYTHON, [script, input, records], { encoding: 'utf8', timeout: 60_000 })
   assert.equal(publish.status, 0, publish.stderr)
