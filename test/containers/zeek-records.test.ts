@@ -48,7 +48,10 @@ test("Zeek's records reach a subscriber exactly as Zeek logs them, capture after
       for (const path of capture.paths) assert.ok((logs.get(path)?.length ?? 0) > 0, `Zeek logged no ${path} records for this capture: ${[...logs.keys()].join(', ')}`)
       for (const path of EXCLUDED_BY_DEFAULT) if (path !== 'telemetry_histogram') assert.ok(logs.has(path), `Zeek wrote no ${path}.log: the exclusion below proves nothing`)
 
-      await records.settle(expectedCount(logs), 120_000)
+      const expected = Object.fromEntries([...logs].filter(([path]) => !EXCLUDED_BY_DEFAULT.has(path)).map(([path, lines]) => [path, lines.length]).sort())
+      await records.settle(expectedCount(logs), 120_000).catch(async (err: unknown) => {
+        throw new Error(`${(err as Error).message}; Zeek logged ${JSON.stringify(expected)}; the shipper took ${JSON.stringify(Object.fromEntries(await shipper.inputRecords()))}`)
+      })
       assertSameRecords(logs, records.byPath)
       records.clear()
 

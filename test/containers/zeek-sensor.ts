@@ -198,9 +198,19 @@ export class RecordsByPath {
     return total
   }
 
+  /** Per path, how many records have arrived. */
+  counts(): Record<string, number> {
+    this.take()
+    return Object.fromEntries([...this.byPath].map(([path, records]) => [path, records.length]).sort())
+  }
+
   /** Waits until at least `count` records have arrived in all, then until nothing more comes for quietMs. */
   async settle(count: number, timeoutMs: number, quietMs = 500): Promise<void> {
-    await waitFor(() => this.take() >= count, `${count} records (have ${this.take()})`, timeoutMs, 200)
+    try {
+      await waitFor(() => this.take() >= count, `${count} records`, timeoutMs, 200)
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; per path: ${JSON.stringify(this.counts())}`)
+    }
     let seen = -1
     while (seen !== this.take()) {
       seen = this.take()
