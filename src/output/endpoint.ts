@@ -85,9 +85,9 @@ export class Endpoint {
     return this.#open && !this.#closed
   }
 
-  /** Connected subscribers. */
+  /** Connected peers (subscribers, and connections still in their handshake). */
   get peers(): number {
-    return this.#peers?.value ?? 0
+    return this.#peers?.value(this.#subscriptions.any) ?? 0
   }
 
   get sent(): number {
