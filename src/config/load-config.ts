@@ -12,6 +12,7 @@ export interface ShipperConfig {
   readonly inputs: readonly string[]
   readonly endpoints: readonly EndpointConfig[]
   readonly maxRecordBytes: number
+  readonly memoryLimitBytes: number
   readonly httpHost: string
   readonly httpPort: number
   readonly logLevel: string
@@ -97,10 +98,14 @@ export function loadConfig(env: Env): ShipperConfig {
 
   const parsed = parseEndpoints(config.get('endpoints'), {
     hwm: config.get('hwm'),
+    hwmBytes: config.get('queueBytes'),
     lingerMs: config.get('lingerMs'),
     include: config.get('sendLogs'),
     exclude: config.get('excludedLogs'),
     peerTimeoutMs: config.get('peerTimeoutMs'),
+    maxRecordBytes: config.get('maxRecordBytes'),
+    maxTopicBytes: config.get('maxTopicBytes'),
+    maxSubscriptions: config.get('maxSubscriptions'),
   })
   const endpointsName = settingName('endpoints', file)
   for (const problem of parsed.problems) problems.push(`${endpointsName}: ${problem}`)
@@ -113,6 +118,7 @@ export function loadConfig(env: Env): ShipperConfig {
     inputs: config.get('inputs'),
     endpoints: parsed.endpoints,
     maxRecordBytes: config.get('maxRecordBytes'),
+    memoryLimitBytes: config.get('memoryLimitBytes'),
     httpHost: config.get('httpHost'),
     httpPort: config.get('httpPort'),
     logLevel: config.get('logLevel'),
