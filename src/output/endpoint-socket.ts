@@ -33,6 +33,14 @@ export function zmqSendHighWaterMark(config: EndpointConfig): number {
 }
 
 /**
+ * The bytes of records ZeroMQ may hold for an endpoint: a quarter of its hwm_bytes. Records
+ * up to 16 KiB still get the full 1000 with the default 64 MiB; the queue does the holding.
+ */
+export function zmqSendBytes(config: EndpointConfig): number {
+  return Math.max(1, Math.floor(config.hwmBytes / 4))
+}
+
+/**
  * Socket options that notice a subscriber's host vanishing (powered off, cut off by the
  * network) without its connection being closed. Off unless configured: the kernel cuts off
  * a subscriber that stopped reading just the same (a zero window past the user timeout),

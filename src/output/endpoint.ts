@@ -11,7 +11,7 @@ import type { Logger, RateLimitedLog } from '../logger.ts'
 import { EndpointQueue, messageBytes, type ZeekMessage } from '../queue/endpoint-queue.ts'
 import type { MemoryBudget } from '../queue/memory-budget.ts'
 import { MAX_PATHS, type LogPath } from '../router/path-table.ts'
-import { createEndpointSocket, zmqSendHighWaterMark } from './endpoint-socket.ts'
+import { createEndpointSocket, zmqSendBytes, zmqSendHighWaterMark } from './endpoint-socket.ts'
 import { PeerCount } from './peer-count.ts'
 import { SendWindow } from './send-window.ts'
 import { Subscriptions, type SubscriptionRejectReason } from './subscriptions.ts'
@@ -85,7 +85,7 @@ export class Endpoint {
     this.#subscriptions = new Subscriptions(config)
     this.#logger = logger.child({ endpoint: config.name })
     this.#warnings = warnings
-    this.#sendWindow = new SendWindow(config.hwmBytes, zmqSendHighWaterMark(config), (hwm) => (this.#socket.sendHighWaterMark = hwm))
+    this.#sendWindow = new SendWindow(zmqSendBytes(config), zmqSendHighWaterMark(config), (hwm) => (this.#socket.sendHighWaterMark = hwm))
     this.#socket = createEndpointSocket(config, this.#sendWindow.hwm)
   }
 

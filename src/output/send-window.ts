@@ -1,13 +1,13 @@
-// Keeps the bytes ZeroMQ holds for an endpoint under its hwm_bytes, although ZeroMQ counts
-// its send buffer in messages only.
+// Keeps the bytes ZeroMQ holds for an endpoint under a quarter of its hwm_bytes, although
+// ZeroMQ counts its send buffer in messages only.
 //
 // With noDrop, ZeroMQ takes a message only while every subscriber's buffer is below the
 // socket's send high-water mark, so what it holds is among the last `hwm` messages sent. So
-// the mark is kept at hwm_bytes divided by the largest record among the recent sends (at
+// the mark is kept at that byte limit divided by the largest record among the recent sends (at
 // least the last min(hwm, 1000)), and lowered before a larger record is handed over: a
 // buffer already fuller than the new mark takes nothing until it has drained below it.
-// Records of a few hundred bytes keep the full min(hwm, 1000); 1 MiB records get 64 with
-// the default 64 MiB. ZeroMQ applies a new mark to connections already open.
+// Records of a few hundred bytes keep the full min(hwm, 1000); 1 MiB records get 16 with
+// the default hwm_bytes of 64 MiB. ZeroMQ applies a new mark to connections already open.
 
 export class SendWindow {
   readonly #limitBytes: number

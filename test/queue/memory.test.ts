@@ -87,16 +87,18 @@ test('a stuck subscriber of 1 MiB records: the shipper stays under the memory fo
     await waitFor(async () => (await accepted()) === i + batch, `the shipper to take ${i + batch} records`, 60_000, 5)
   }
 
-  // Queue: hwm_bytes. ZeroMQ: no more than hwm_bytes of records either (SendWindow), plus
+  // Queue: hwm_bytes. ZeroMQ: no more than a quarter of that in records (SendWindow), plus
   // one record being written and the kernel's send buffer (twice 256 KiB) per connection.
-  // Dropped records are garbage until V8 collects them, which it does once 64 MiB of
-  // buffers have been allocated since it last did.
-  const bound = queueBytes + queueBytes + MiB + 2 * 256 * 1024 + 64 * MiB
+  // Dropped records are garbage until V8 collects them (it does once about 64 MiB of
+  // buffers have been allocated since it last did), and the allocator keeps some of what
+  // is freed: the README allows 96 MiB for both (measured: up to 60).
+  const bound = queueBytes + queueBytes / 4 + MiB + 2 * 256 * 1024 + 96 * MiB
   const peak = (await rss(shipper.pid, 'VmHWM')) - base
   const sent = await metric('zeek_zmq_endpoint_sent_records_total', { endpoint: 'stuck', path: 'conn' })
   const queued = await metric('zeek_zmq_endpoint_queue_bytes', { endpoint: 'stuck' })
   t.diagnostic(`peak RSS ${(peak / MiB).toFixed(1)} MiB over the ${(base / MiB).toFixed(1)} MiB before; bound ${(bound / MiB).toFixed(1)} MiB; ${sent} records handed to ZeroMQ, ${(queued / MiB).toFixed(1)} MiB queued`)
   assert.ok(queued <= queueBytes)
-  assert.ok(sent <= Math.floor(queueBytes / (MiB - 100 + 4)) + 1, `${sent} records handed to ZeroMQ`)
+  // ZeroMQ's buffer, plus the record its connection is writing and the one the kernel holds.
+  assert.ok(sent <= Math.floor(queueBytes / 4 / (MiB - 100 + 4)) + 2, `${sent} records handed to ZeroMQ`)
   assert.ok(peak < bound, `peak RSS ${(peak / MiB).toFixed(1)} MiB above the ${(base / MiB).toFixed(1)} MiB before, bound ${(bound / MiB).toFixed(1)} MiB`)
 })
