@@ -293,13 +293,14 @@ export class Endpoint {
       this.#logger.warn({ endpoint: this.name, address }, 'too many subscriptions: dropped every connection of the endpoint')
       void this.#watchSubscriptions(this.#socket)
     } catch (err) {
+      this.#open = false // /readyz names it
       this.#logger.error({ err, endpoint: this.name }, 'could not reopen the endpoint after dropping its connections')
     } finally {
       this.#resetting = false
     }
   }
 
-  /** Binds (or connects) a replacement socket, waiting for ZeroMQ to release the old one's address. */
+  /** Binds (or connects) a replacement socket, once ZeroMQ has released the old one's tcp port. */
   async #attach(socket: XPublisher, address: string): Promise<void> {
     if (this.config.mode === 'connect') return socket.connect(address)
     const deadline = Date.now() + REBIND_TIMEOUT_MS
@@ -308,8 +309,8 @@ export class Endpoint {
         return await socket.bind(address)
       } catch (err) {
         if (this.#closed || (err as { code?: string }).code !== 'EADDRINUSE' || Date.now() > deadline) throw err
-        await delay(REBIND_RETRY_MS, undefined, { signal: this.#stopRetries.signal }).catch(() => {})
       }
+      await delay(REBIND_RETRY_MS, undefined, { signal: this.#stopRetries.signal }).catch(() => {})
     }
   }
 

@@ -8,7 +8,8 @@ import { connect, type Socket } from 'node:net'
 import { test, type TestContext } from 'node:test'
 import { spawnShipper } from '../cli/cli-process.ts'
 import { publishAll, sampleValue, startShipper } from '../helpers/shipper.ts'
-import { bindAddress, publisher, subscriber, waitFor } from '../helpers/sockets.ts'
+import { XSubscriber } from 'zeromq'
+import { bindAddress, publisher, subscriber, TRANSPORTS, waitFor } from '../helpers/sockets.ts'
 import { zeekMessage, ZEEK_PATHS } from '../helpers/zeek-records.ts'
 
 const PYTHON = '/usr/bin/python3'
@@ -53,6 +54,31 @@ test('a topic longer than ZEEK_ZMQ_MAX_TOPIC_BYTES is refused and counted; one a
   await waitFor(() => endpoint.topics === 1, 'the subscription at the limit')
   assert.equal(await shipper.metric('zeek_zmq_endpoint_subscriptions_rejected_total', { endpoint: 'out', reason: 'topic_too_large' }), 1)
 })
+
+for (const transport of TRANSPORTS) {
+  test(`over ${transport}: past ZEEK_ZMQ_MAX_SUBSCRIPTIONS the endpoint drops its connections on the same address, and a subscriber is back in business`, async (t) => {
+    const shipper = await startShipper(t, { ZEEK_ZMQ_MAX_SUBSCRIPTIONS: '10', ZEEK_ZMQ_ENDPOINTS: `${bindAddress(t, transport)}?name=out&mode=bind` })
+    const endpoint = shipper.endpoint('out')
+    const address = endpoint.address
+    const good = await subscriber(t, { connect: address })
+    await waitFor(() => endpoint.topics === 1, 'the good subscription')
+
+    const flood = new XSubscriber({ linger: 0 })
+    t.after(() => flood.close())
+    flood.connect(address)
+    for (let i = 0; i < 20; i++) await flood.send(Buffer.from(`\x01topic-${i}`, 'latin1'))
+    await waitFor(() => endpoint.counters.resets >= 1, 'the reset')
+    flood.close()
+    assert.ok((await shipper.metric('zeek_zmq_endpoint_subscriptions_rejected_total', { endpoint: 'out', reason: 'too_many_subscriptions' })) >= 1)
+    assert.equal(endpoint.address, address, 'the same address')
+
+    // The good subscriber reconnects on its own and subscribes again.
+    await waitFor(() => endpoint.topics === 1 && endpoint.isOpen, 'the good subscriber back')
+    const sent = messages(0, 20)
+    await publishAll(shipper, await publisher(t, shipper.input), sent)
+    await waitFor(() => good.received.some((m) => m[1]!.equals(sent[19]![1]!)), 'the records after the reset')
+  })
+}
 
 test('per-record matching does not grow with the topics subscribed: once per path and change of topics', async (t) => {
   const shipper = await startShipper(t, { ZEEK_ZMQ_ENDPOINTS: `${bindAddress(t, 'ipc')}?name=out&mode=bind&hwm=100000` })
