@@ -28,6 +28,12 @@ const SENDS_PER_TURN = 256
 /** How long a reset may wait for ZeroMQ to release the address of the socket it replaces. */
 const REBIND_TIMEOUT_MS = 10_000
 const REBIND_RETRY_MS = 10
+/**
+ * How long the endpoint stays closed after dropping its connections: doubling while resets
+ * follow each other within a minute, so that a peer that comes straight back with its
+ * topics costs a reset a few times a minute, not a hundred times.
+ */
+const RESET_PAUSE_MS = { first: 250, max: 30_000, forgetAfter: 60_000 }
 
 export interface EndpointCounters {
   sentBytes: number
@@ -70,6 +76,9 @@ export class Endpoint {
   readonly #subscriptions: Subscriptions
   #peers: PeerCount | undefined
   #resetting = false
+  #boundAddress: string | undefined
+  #resetPauseMs = RESET_PAUSE_MS.first
+  #lastReset = 0
   readonly #logger: Logger
   readonly #warnings: RateLimitedLog
   readonly #stopRetries = new AbortController()
@@ -85,7 +94,10 @@ export class Endpoint {
     this.#subscriptions = new Subscriptions(config)
     this.#logger = logger.child({ endpoint: config.name })
     this.#warnings = warnings
-    this.#sendWindow = new SendWindow(zmqSendBytes(config), zmqSendHighWaterMark(config), (hwm) => (this.#socket.sendHighWaterMark = hwm))
+    this.#sendWindow = new SendWindow(zmqSendBytes(config), zmqSendHighWaterMark(config), (hwm) => {
+      // A socket replaced after a reset gets the mark in force when it is made.
+      if (!this.#socket.closed) this.#socket.sendHighWaterMark = hwm
+    })
     this.#socket = createEndpointSocket(config, this.#sendWindow.hwm)
   }
 
@@ -95,7 +107,7 @@ export class Endpoint {
 
   /** The address subscribers use: for tcp://host:* binds, the port the OS picked. */
   get address(): string {
-    return this.config.mode === 'bind' ? (this.#socket.lastEndpoint ?? this.config.address) : this.config.address
+    return this.#boundAddress ?? this.config.address
   }
 
   get isOpen(): boolean {
@@ -133,6 +145,7 @@ export class Endpoint {
       if (this.config.mode === 'bind') {
         await makeIpcDirectory(this.config.address)
         await this.#socket.bind(this.config.address)
+        this.#boundAddress = this.#socket.lastEndpoint ?? undefined
       } else {
         this.#socket.connect(this.config.address)
       }
@@ -174,8 +187,10 @@ export class Endpoint {
       this.#closed = true
       this.#stopRetries.abort()
       this.counters.droppedShutdown += this.queue.clear()
-      this.#socket.linger = Math.max(0, Math.round(lingerMs))
-      this.#socket.close()
+      if (!this.#socket.closed) {
+        this.#socket.linger = Math.max(0, Math.round(lingerMs))
+        this.#socket.close()
+      }
       this.#settleDrainWaiters()
     }
     return {
@@ -281,11 +296,17 @@ export class Endpoint {
     if (this.#resetting || this.#closed) return
     this.#resetting = true
     this.counters.resets++
+    const now = Date.now()
+    this.#resetPauseMs = now - this.#lastReset > RESET_PAUSE_MS.forgetAfter ? RESET_PAUSE_MS.first : Math.min(RESET_PAUSE_MS.max, this.#resetPauseMs * 2)
+    this.#lastReset = now
     const address = this.address // for tcp://host:*, the port the OS picked, which subscribers know
     try {
       this.#socket.linger = 0
       this.#socket.close()
+      this.#peers = undefined
       this.#subscriptions.clear()
+      await delay(this.#resetPauseMs, undefined, { signal: this.#stopRetries.signal }).catch(() => {})
+      if (this.#closed) return
       this.#socket = createEndpointSocket(this.config, this.#sendWindow.hwm)
       this.#peers = new PeerCount(this.#socket)
       await this.#attach(this.#socket, address)
