@@ -8,6 +8,7 @@ import { ZeekInput } from './input/zeek-input.ts'
 import { RateLimitedLog, type Logger } from './logger.ts'
 import { createMetricsRegistry } from './metrics/shipper-metrics.ts'
 import { Endpoint, type EndpointSummary } from './output/endpoint.ts'
+import { MemoryBudget } from './queue/memory-budget.ts'
 import { RecordRouter } from './router/record-router.ts'
 import type { Registry } from 'prom-client'
 
@@ -32,7 +33,8 @@ export class Shipper {
     this.#logger = logger
     const warnings = new RateLimitedLog(logger)
     this.stats = new InputStats(warnings)
-    this.endpoints = config.endpoints.map((endpoint) => new Endpoint(endpoint, logger, warnings, config.maxPaths))
+    const budget = new MemoryBudget(config.memoryLimitBytes)
+    this.endpoints = config.endpoints.map((endpoint) => new Endpoint(endpoint, logger, warnings, config.maxPaths, budget))
     this.router = new RecordRouter(this.endpoints, this.stats, config)
     this.input = new ZeekInput(config.inputs, this.router, this.stats, config.maxRecordBytes, logger)
     this.registry = createMetricsRegistry({ input: this.stats, endpoints: this.endpoints, paths: () => this.router.paths.paths })

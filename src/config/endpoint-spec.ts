@@ -1,6 +1,6 @@
 // Endpoint specs: where records go, and under which filters, queue size and linger.
 //
-//   tcp://collector:5556?name=siem&hwm=25000&linger=5000&include=http,files&exclude=conn&mode=connect
+//   tcp://collector:5556?name=siem&hwm=25000&hwm_bytes=268435456&linger=5000&include=http,files&exclude=conn&mode=connect
 //
 // The environment gives them as strings; a JSON config file may also give them as objects
 // with the same keys plus `address`.
@@ -18,20 +18,30 @@ export interface EndpointConfig {
   /** connect: the subscriber binds (the writer plugin's way); bind: subscribers connect to us. */
   readonly mode: EndpointMode
   readonly hwm: number
+  /** Byte capacity of the queue (hwm_bytes). */
+  readonly hwmBytes: number
   readonly lingerMs: number
   readonly include: readonly string[]
   readonly exclude: readonly string[]
   /** tcp: how long a subscriber's host may leave data unacknowledged (ZEEK_ZMQ_PEER_TIMEOUT_MS); 0: the kernel's default. */
   readonly peerTimeoutMs: number
+  /** Largest record frame the input accepts (ZEEK_ZMQ_MAX_RECORD_BYTES): sizes ZeroMQ's share of the endpoint. */
+  readonly maxRecordBytes: number
+  readonly maxTopicBytes: number
+  readonly maxSubscriptions: number
 }
 
 /** What an endpoint falls back on where its spec is silent. */
 export interface EndpointDefaults {
   readonly hwm: number
+  readonly hwmBytes: number
   readonly lingerMs: number
   readonly include: readonly string[]
   readonly exclude: readonly string[]
   readonly peerTimeoutMs: number
+  readonly maxRecordBytes: number
+  readonly maxTopicBytes: number
+  readonly maxSubscriptions: number
 }
 
 export interface ParsedEndpoints {
@@ -39,7 +49,7 @@ export interface ParsedEndpoints {
   readonly problems: string[]
 }
 
-const KEYS = ['name', 'hwm', 'linger', 'include', 'exclude', 'mode'] as const
+const KEYS = ['name', 'hwm', 'hwm_bytes', 'linger', 'include', 'exclude', 'mode'] as const
 type Key = (typeof KEYS)[number]
 type RawFields = Partial<Record<Key, string>>
 
@@ -120,6 +130,7 @@ function parseOne(spec: unknown, defaults: EndpointDefaults, problems: string[])
   if (typeof parsed === 'string') problems.push(parsed)
 
   const hwm = fields.hwm === undefined ? defaults.hwm : wholeNumber(fields.hwm, 'hwm', 1, problems)
+  const hwmBytes = fields.hwm_bytes === undefined ? defaults.hwmBytes : wholeNumber(fields.hwm_bytes, 'hwm_bytes', 1, problems)
   const lingerMs = fields.linger === undefined ? defaults.lingerMs : wholeNumber(fields.linger, 'linger', 0, problems)
   const include = patterns(fields.include, defaults.include, 'include', problems)
   const exclude = patterns(fields.exclude, defaults.exclude, 'exclude', problems)
@@ -127,8 +138,9 @@ function parseOne(spec: unknown, defaults: EndpointDefaults, problems: string[])
   if (name.trim() === '') problems.push('name is empty')
 
   if (problems.length > 0 || parsed === undefined || typeof parsed === 'string') return undefined
-  if (hwm === undefined || lingerMs === undefined) return undefined
-  return { name, address, transport: parsed.transport, mode: mode as EndpointMode, hwm, lingerMs, include, exclude, peerTimeoutMs: defaults.peerTimeoutMs }
+  if (hwm === undefined || hwmBytes === undefined || lingerMs === undefined) return undefined
+  const { peerTimeoutMs, maxRecordBytes, maxTopicBytes, maxSubscriptions } = defaults
+  return { name, address, transport: parsed.transport, mode: mode as EndpointMode, hwm, hwmBytes, lingerMs, include, exclude, peerTimeoutMs, maxRecordBytes, maxTopicBytes, maxSubscriptions }
 }
 
 function describe(spec: unknown): string {

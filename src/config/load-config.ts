@@ -16,6 +16,7 @@ export interface ShipperConfig {
   readonly maxRecordBytes: number
   readonly maxPaths: number
   readonly pathIdleS: number
+  readonly memoryLimitBytes: number
   readonly httpHost: string
   readonly httpPort: number
   readonly logLevel: string
@@ -140,10 +141,14 @@ export function loadConfig(env: Env): ShipperConfig {
 
   const parsed = parseEndpoints(config.get('endpoints'), {
     hwm: config.get('hwm'),
+    hwmBytes: config.get('queueBytes'),
     lingerMs: config.get('lingerMs'),
     include: config.get('sendLogs'),
     exclude: config.get('excludedLogs'),
     peerTimeoutMs: config.get('peerTimeoutMs'),
+    maxRecordBytes: config.get('maxRecordBytes'),
+    maxTopicBytes: config.get('maxTopicBytes'),
+    maxSubscriptions: config.get('maxSubscriptions'),
   })
   const endpointsName = settingName('endpoints', file)
   for (const problem of parsed.problems) problems.push(`${endpointsName}: ${problem}`)
@@ -158,6 +163,7 @@ export function loadConfig(env: Env): ShipperConfig {
     maxRecordBytes: config.get('maxRecordBytes'),
     maxPaths: config.get('maxPaths'),
     pathIdleS: config.get('pathIdleS'),
+    memoryLimitBytes: config.get('memoryLimitBytes'),
     httpHost: config.get('httpHost'),
     httpPort: config.get('httpPort'),
     logLevel: config.get('logLevel'),

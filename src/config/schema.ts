@@ -92,7 +92,7 @@ export const schema = {
     env: 'ZEEK_ZMQ_INPUTS',
   },
   endpoints: {
-    doc: 'Where records go: one or more endpoint specs (white space or ";" between them), each a ZeroMQ address with optional query parameters name, mode (connect|bind), hwm, linger, include and exclude. See "Endpoints".',
+    doc: 'Where records go: one or more endpoint specs (white space or ";" between them), each a ZeroMQ address with optional query parameters name, mode (connect|bind), hwm, hwm_bytes, linger, include and exclude. See "Endpoints".',
     format: 'endpoint-specs',
     default: '',
     env: 'ZEEK_ZMQ_ENDPOINTS',
@@ -102,6 +102,18 @@ export const schema = {
     format: 'positive-int',
     default: 1000,
     env: 'ZEEK_ZMQ_HWM',
+  },
+  queueBytes: {
+    doc: "Default byte capacity of an endpoint's queue (the endpoint's hwm_bytes): the frames of the records it holds. A record that would take the queue past it is dropped and counted (reason queue_full), like one past hwm. It also caps the records ZeroMQ itself holds for the endpoint: see \"Limits\".",
+    format: 'positive-int',
+    default: 67108864,
+    env: 'ZEEK_ZMQ_QUEUE_BYTES',
+  },
+  memoryLimitBytes: {
+    doc: 'Bytes all endpoint queues together may hold. Past it, new records are dropped and counted (reason memory_limit) on whichever endpoint they were meant for. A record queued for several endpoints counts once per queue.',
+    format: 'positive-int',
+    default: 268435456,
+    env: 'ZEEK_ZMQ_MEMORY_LIMIT_BYTES',
   },
   lingerMs: {
     doc: 'Default time, in milliseconds, an endpoint may take on shutdown to send what it still holds.',
@@ -126,6 +138,18 @@ export const schema = {
     format: 'peer-timeout-ms',
     default: 0,
     env: 'ZEEK_ZMQ_PEER_TIMEOUT_MS',
+  },
+  maxTopicBytes: {
+    doc: "Longest subscription topic an endpoint accepts, in bytes. ZeroMQ cuts off a peer whose subscription message is larger as it arrives (the frame limit is this plus the 10 bytes of ZMTP 3.1's SUBSCRIBE command); a shorter over-long topic (from a ZMTP 3.0 peer) is refused and counted (reason topic_too_large).",
+    format: 'positive-int',
+    default: 256,
+    env: 'ZEEK_ZMQ_MAX_TOPIC_BYTES',
+  },
+  maxSubscriptions: {
+    doc: "Most distinct topics an endpoint's subscribers may hold together. A subscription past it is refused and counted (reason too_many_subscriptions), and the endpoint drops all its connections, since ZeroMQ can neither refuse a topic nor cut off the one peer that sent it; subscribers reconnect and subscribe again on their own.",
+    format: 'positive-int',
+    default: 1024,
+    env: 'ZEEK_ZMQ_MAX_SUBSCRIPTIONS',
   },
   maxRecordBytes: {
     doc: 'Largest record frame accepted, in bytes; larger messages are rejected and counted (reason record_too_large).',

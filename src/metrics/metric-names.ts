@@ -63,7 +63,7 @@ export const ENDPOINT_DROPPED_RECORDS = {
   name: 'zeek_zmq_endpoint_dropped_records_total',
   type: 'counter',
   labels: ['endpoint', 'reason'],
-  help: 'Records meant for an endpoint and dropped: queue_full (the queue held hwm records) or shutdown (still queued when linger ran out).',
+  help: 'Records meant for an endpoint and dropped: queue_full (the queue held hwm records or hwm_bytes), memory_limit (all queues together held ZEEK_ZMQ_MEMORY_LIMIT_BYTES) or shutdown (still queued when linger ran out).',
 } as const satisfies MetricSpec
 
 export const ENDPOINT_QUEUE_RECORDS = {
@@ -80,11 +80,32 @@ export const ENDPOINT_QUEUE_CAPACITY = {
   help: "Capacity of the endpoint queue in records (the endpoint's hwm).",
 } as const satisfies MetricSpec
 
+export const ENDPOINT_QUEUE_BYTES = {
+  name: 'zeek_zmq_endpoint_queue_bytes',
+  type: 'gauge',
+  labels: ['endpoint'],
+  help: 'Bytes of the records waiting in the endpoint queue (path and record frames).',
+} as const satisfies MetricSpec
+
+export const ENDPOINT_QUEUE_CAPACITY_BYTES = {
+  name: 'zeek_zmq_endpoint_queue_capacity_bytes',
+  type: 'gauge',
+  labels: ['endpoint'],
+  help: "Capacity of the endpoint queue in bytes (the endpoint's hwm_bytes).",
+} as const satisfies MetricSpec
+
 export const ENDPOINT_PEERS = {
   name: 'zeek_zmq_endpoint_peers',
   type: 'gauge',
   labels: ['endpoint'],
-  help: 'Subscribers connected to the endpoint (ZeroMQ connections that completed their handshake).',
+  help: 'Connections open on the endpoint (subscribers, and peers still in their handshake); at least 1 while it holds a subscription.',
+} as const satisfies MetricSpec
+
+export const ENDPOINT_SUBSCRIPTIONS_REJECTED = {
+  name: 'zeek_zmq_endpoint_subscriptions_rejected_total',
+  type: 'counter',
+  labels: ['endpoint', 'reason'],
+  help: "Subscriptions an endpoint refused: topic_too_large (longer than ZEEK_ZMQ_MAX_TOPIC_BYTES) or too_many_subscriptions (past ZEEK_ZMQ_MAX_SUBSCRIPTIONS; the endpoint then drops all its connections).",
 } as const satisfies MetricSpec
 
 export const SHIPPER_METRICS: readonly MetricSpec[] = [
@@ -98,5 +119,8 @@ export const SHIPPER_METRICS: readonly MetricSpec[] = [
   ENDPOINT_DROPPED_RECORDS,
   ENDPOINT_QUEUE_RECORDS,
   ENDPOINT_QUEUE_CAPACITY,
+  ENDPOINT_QUEUE_BYTES,
+  ENDPOINT_QUEUE_CAPACITY_BYTES,
   ENDPOINT_PEERS,
+  ENDPOINT_SUBSCRIPTIONS_REJECTED,
 ]

@@ -4,6 +4,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
 import { DISCONNECT_REASONS, REJECT_REASONS, type InputStats } from '../input/input-stats.ts'
 import type { Endpoint } from '../output/endpoint.ts'
+import { SUBSCRIPTION_REJECT_REASONS } from '../output/subscriptions.ts'
 import type { LogPath } from '../router/path-table.ts'
 import * as names from './metric-names.ts'
 import type { MetricSpec } from './metric-names.ts'
@@ -64,11 +65,19 @@ export function createMetricsRegistry(source: MetricSource): Registry {
   register(registry, names.ENDPOINT_DROPPED_RECORDS, function* () {
     for (const endpoint of source.endpoints) {
       yield [{ endpoint: endpoint.name, reason: 'queue_full' }, endpoint.counters.droppedQueueFull]
+      yield [{ endpoint: endpoint.name, reason: 'memory_limit' }, endpoint.counters.droppedMemoryLimit]
       yield [{ endpoint: endpoint.name, reason: 'shutdown' }, endpoint.counters.droppedShutdown]
     }
   })
   register(registry, names.ENDPOINT_QUEUE_RECORDS, perEndpoint(source, (e) => e.queue.length))
   register(registry, names.ENDPOINT_QUEUE_CAPACITY, perEndpoint(source, (e) => e.queue.capacity))
+  register(registry, names.ENDPOINT_QUEUE_BYTES, perEndpoint(source, (e) => e.queue.bytes))
+  register(registry, names.ENDPOINT_QUEUE_CAPACITY_BYTES, perEndpoint(source, (e) => e.queue.capacityBytes))
   register(registry, names.ENDPOINT_PEERS, perEndpoint(source, (e) => e.peers))
+  register(registry, names.ENDPOINT_SUBSCRIPTIONS_REJECTED, function* () {
+    for (const endpoint of source.endpoints) {
+      for (const reason of SUBSCRIPTION_REJECT_REASONS) yield [{ endpoint: endpoint.name, reason }, endpoint.counters.subscriptionsRejected[reason]]
+    }
+  })
   return registry
 }

@@ -11,6 +11,36 @@ import type { EndpointConfig } from '../config/endpoint-spec.ts'
 export const ZMQ_SEND_HWM = 1000
 
 /**
+ * The kernel's send buffer per connection (SO_SNDBUF; Linux reserves twice this). Records
+ * in it count as sent too, so it is kept to what a fast link on a sensor's network needs
+ * rather than left to the kernel's auto-tuning (several MiB).
+ */
+export const KERNEL_SEND_BUFFER_BYTES = 262144
+
+/** ZMTP 3.1 sends a subscription as a SUBSCRIBE command: its frame is "\x09SUBSCRIBE" and the topic. */
+export const SUBSCRIBE_COMMAND_BYTES = 10
+
+/**
+ * Subscription messages ZeroMQ reads ahead of the endpoint. ZeroMQ files every topic it
+ * reads in its own tree (tens of bytes per topic byte) before the endpoint sees it, so a
+ * peer flooding topics gets only this far ahead of the endpoint's count of them.
+ */
+export const SUBSCRIPTION_READ_AHEAD = 16
+
+/** The most records ZeroMQ may hold for an endpoint; SendWindow lowers it for large records. */
+export function zmqSendHighWaterMark(config: EndpointConfig): number {
+  return Math.min(config.hwm, ZMQ_SEND_HWM)
+}
+
+/**
+ * The bytes of records ZeroMQ may hold for an endpoint: a quarter of its hwm_bytes. Records
+ * up to 16 KiB still get the full 1000 with the default 64 MiB; the queue does the holding.
+ */
+export function zmqSendBytes(config: EndpointConfig): number {
+  return Math.max(1, Math.floor(config.hwmBytes / 4))
+}
+
+/**
  * Socket options that notice a subscriber's host vanishing (powered off, cut off by the
  * network) without its connection being closed. Off unless configured: the kernel cuts off
  * a subscriber that stopped reading just the same (a zero window past the user timeout),
@@ -29,12 +59,17 @@ function deadPeerOptions(config: EndpointConfig): Partial<XPublisher> {
   }
 }
 
-export function createEndpointSocket(config: EndpointConfig): XPublisher {
+export function createEndpointSocket(config: EndpointConfig, sendHighWaterMark: number): XPublisher {
   return new XPublisher({
     // Refuse instead of silently dropping when a subscriber's buffer is full: the
     // endpoint queue then holds the record, and counts it if it has to drop it.
     noDrop: true,
-    sendHighWaterMark: Math.min(config.hwm, ZMQ_SEND_HWM),
+    sendHighWaterMark,
+    sendBufferSize: KERNEL_SEND_BUFFER_BYTES,
+    // A peer can send only subscriptions: ZeroMQ cuts off one whose message is larger than
+    // the largest topic allowed as it arrives, before it takes any memory.
+    maxMessageSize: config.maxTopicBytes + SUBSCRIBE_COMMAND_BYTES,
+    receiveHighWaterMark: SUBSCRIPTION_READ_AHEAD,
     // Sends never wait inside zeromq.js: on an XPUB it would only re-check a state that
     // is always "writable". A full subscriber shows as EAGAIN, and the endpoint retries.
     sendTimeout: 0,

@@ -8,11 +8,13 @@ import type { EndpointConfig } from '../config/endpoint-spec.ts'
 import { makeIpcDirectory } from '../config/zmq-address.ts'
 import { ShipperError } from '../errors.ts'
 import type { Logger, RateLimitedLog } from '../logger.ts'
-import { EndpointQueue, type ZeekMessage } from '../queue/endpoint-queue.ts'
+import { EndpointQueue, messageBytes, type ZeekMessage } from '../queue/endpoint-queue.ts'
+import type { MemoryBudget } from '../queue/memory-budget.ts'
 import type { LogPath } from '../router/path-table.ts'
-import { createEndpointSocket } from './endpoint-socket.ts'
+import { createEndpointSocket, zmqSendBytes, zmqSendHighWaterMark } from './endpoint-socket.ts'
 import { PeerCount } from './peer-count.ts'
-import { Subscriptions } from './subscriptions.ts'
+import { SendWindow } from './send-window.ts'
+import { Subscriptions, type SubscriptionRejectReason } from './subscriptions.ts'
 
 /**
  * Retrying a send that ZeroMQ refused because a subscriber's buffer is full: the first
@@ -23,16 +25,30 @@ const FULL_RETRY_MS = { first: 1, max: 50 }
 const ERROR_RETRY_MS = 1000
 /** Sends resolve at once (sendTimeout 0), so the send loop yields to the event loop every so many records. */
 const SENDS_PER_TURN = 256
+/** How long a reset may wait for ZeroMQ to release the address of the socket it replaces. */
+const REBIND_TIMEOUT_MS = 10_000
+const REBIND_RETRY_MS = 10
+/**
+ * How long the endpoint stays closed after dropping its connections: doubling while resets
+ * follow each other within a minute, so that a peer that comes straight back with its
+ * topics costs a reset a few times a minute, not a hundred times.
+ */
+const RESET_PAUSE_MS = { first: 250, max: 30_000, forgetAfter: 60_000 }
 
 export interface EndpointCounters {
   sentBytes: number
   filtered: number
   droppedQueueFull: number
+  droppedMemoryLimit: number
   droppedShutdown: number
   /** Records sent, by LogPath.id. */
   readonly sentByPath: Float64Array
   /** Records sent of paths the path table has since forgotten (their ids are reused). */
   sentForgotten: number
+  /** Subscriptions refused, by reason. */
+  readonly subscriptionsRejected: Record<SubscriptionRejectReason, number>
+  /** Times the endpoint dropped all its connections to be rid of a peer over the subscription limit. */
+  resets: number
 }
 
 export interface EndpointSummary {
@@ -48,9 +64,14 @@ export class Endpoint {
   readonly queue: EndpointQueue
   readonly counters: EndpointCounters
 
-  readonly #socket: XPublisher
-  readonly #subscriptions = new Subscriptions()
+  #socket: XPublisher
+  readonly #sendWindow: SendWindow
+  readonly #subscriptions: Subscriptions
   #peers: PeerCount | undefined
+  #resetting = false
+  #boundAddress: string | undefined
+  #resetPauseMs = RESET_PAUSE_MS.first
+  #lastReset = 0
   readonly #logger: Logger
   readonly #warnings: RateLimitedLog
   readonly #stopRetries = new AbortController()
@@ -61,13 +82,28 @@ export class Endpoint {
   #drainWaiters: Array<() => void> = []
 
   /** `maxPaths`: how many paths the path table holds at once (the range of LogPath.id). */
-  constructor(config: EndpointConfig, logger: Logger, warnings: RateLimitedLog, maxPaths: number) {
+  constructor(config: EndpointConfig, logger: Logger, warnings: RateLimitedLog, maxPaths: number, budget: MemoryBudget) {
     this.config = config
-    this.counters = { sentBytes: 0, filtered: 0, droppedQueueFull: 0, droppedShutdown: 0, sentByPath: new Float64Array(maxPaths), sentForgotten: 0 }
-    this.queue = new EndpointQueue(config.hwm)
+    this.counters = {
+      sentBytes: 0,
+      filtered: 0,
+      droppedQueueFull: 0,
+      droppedMemoryLimit: 0,
+      droppedShutdown: 0,
+      sentByPath: new Float64Array(maxPaths),
+      sentForgotten: 0,
+      subscriptionsRejected: { topic_too_large: 0, too_many_subscriptions: 0 },
+      resets: 0,
+    }
+    this.queue = new EndpointQueue(config.hwm, config.hwmBytes, budget)
+    this.#subscriptions = new Subscriptions(config)
     this.#logger = logger.child({ endpoint: config.name })
     this.#warnings = warnings
-    this.#socket = createEndpointSocket(config)
+    this.#sendWindow = new SendWindow(zmqSendBytes(config), zmqSendHighWaterMark(config), (hwm) => {
+      // A socket replaced after a reset gets the mark in force when it is made.
+      if (!this.#socket.closed) this.#socket.sendHighWaterMark = hwm
+    })
+    this.#socket = createEndpointSocket(config, this.#sendWindow.hwm)
   }
 
   get name(): string {
@@ -76,16 +112,26 @@ export class Endpoint {
 
   /** The address subscribers use: for tcp://host:* binds, the port the OS picked. */
   get address(): string {
-    return this.config.mode === 'bind' ? (this.#socket.lastEndpoint ?? this.config.address) : this.config.address
+    return this.#boundAddress ?? this.config.address
   }
 
   get isOpen(): boolean {
     return this.#open && !this.#closed
   }
 
-  /** Connected subscribers. */
+  /** Connected peers (subscribers, and connections still in their handshake). */
   get peers(): number {
-    return this.#peers?.value ?? 0
+    return this.#peers?.value(this.#subscriptions.any) ?? 0
+  }
+
+  /** Distinct topics the endpoint's subscribers hold. */
+  get topics(): number {
+    return this.#subscriptions.size
+  }
+
+  /** Topics compared with paths so far: grows with subscription changes and paths, not with records. */
+  get topicComparisons(): number {
+    return this.#subscriptions.comparisons
   }
 
   get sent(): number {
@@ -93,7 +139,7 @@ export class Endpoint {
   }
 
   get dropped(): number {
-    return this.counters.droppedQueueFull + this.counters.droppedShutdown
+    return this.counters.droppedQueueFull + this.counters.droppedMemoryLimit + this.counters.droppedShutdown
   }
 
   async open(): Promise<void> {
@@ -104,6 +150,7 @@ export class Endpoint {
       if (this.config.mode === 'bind') {
         await makeIpcDirectory(this.config.address)
         await this.#socket.bind(this.config.address)
+        this.#boundAddress = this.#socket.lastEndpoint ?? undefined
       } else {
         this.#socket.connect(this.config.address)
       }
@@ -114,16 +161,15 @@ export class Endpoint {
       })
     }
     this.#open = true
-    void this.#watchSubscriptions()
+    void this.#watchSubscriptions(this.#socket)
   }
 
   /** A record for this endpoint from the router: queue it, or count it dropped. */
   offer(message: ZeekMessage, path: LogPath): void {
-    if (!this.queue.push(message, path)) {
-      this.counters.droppedQueueFull++
-      return
-    }
-    this.#kick()
+    const refused = this.queue.push(message, path)
+    if (refused === 'queue_full') this.counters.droppedQueueFull++
+    else if (refused === 'memory_limit') this.counters.droppedMemoryLimit++
+    else this.#kick()
   }
 
   /** Waits until everything queued is sent, or until `deadline` (epoch ms). */
@@ -146,8 +192,10 @@ export class Endpoint {
       this.#closed = true
       this.#stopRetries.abort()
       this.counters.droppedShutdown += this.queue.clear()
-      this.#socket.linger = Math.max(0, Math.round(lingerMs))
-      this.#socket.close()
+      if (!this.#socket.closed) {
+        this.#socket.linger = Math.max(0, Math.round(lingerMs))
+        this.#socket.close()
+      }
       this.#settleDrainWaiters()
     }
     return {
@@ -164,16 +212,18 @@ export class Endpoint {
     this.#sending = true
     let sends = 0
     try {
-      while (!this.#closed && this.#subscriptions.any) {
+      while (!this.#closed && !this.#resetting && this.#subscriptions.any) {
         const message = this.queue.peekMessage()
         const path = this.queue.peekPath()
         if (message === undefined || path === undefined) break
-        if (!this.#subscriptions.wants(path.bytes)) {
+        if (!this.#subscriptions.wants(path)) {
           this.queue.shift()
           this.counters.filtered++
           if (++sends % SENDS_PER_TURN === 0) await nextTurn()
           continue
         }
+        const bytes = messageBytes(message)
+        this.#sendWindow.admit(bytes)
         try {
           await this.#socket.send(message)
         } catch (err) {
@@ -182,8 +232,9 @@ export class Endpoint {
         }
         if (this.#closed) break // close() has already counted it among the dropped
         this.queue.shift()
+        this.#sendWindow.sent()
         this.counters.sentByPath[path.id]!++
-        this.counters.sentBytes += message[0]!.length + message[1]!.length
+        this.counters.sentBytes += bytes
         this.#fullRetryMs = FULL_RETRY_MS.first
         if (++sends % SENDS_PER_TURN === 0) await nextTurn() // let the input and HTTP run
       }
@@ -207,26 +258,90 @@ export class Endpoint {
     await delay(pauseMs, undefined, { signal: this.#stopRetries.signal }).catch(() => {})
   }
 
-  async #watchSubscriptions(): Promise<void> {
-    while (!this.#closed && !this.#socket.closed) {
+  async #watchSubscriptions(socket: XPublisher): Promise<void> {
+    while (!this.#closed && !socket.closed) {
       try {
-        for await (const [frame] of this.#socket) {
-          if (frame === undefined || !this.#subscriptions.apply(frame)) continue
+        for await (const [frame] of socket) {
+          if (frame === undefined) continue
+          const change = this.#subscriptions.apply(frame)
+          if (change === 'unchanged') continue
+          if (change !== 'changed') {
+            this.#refuse(change)
+            if (change === 'too_many_subscriptions') return
+            continue
+          }
           this.#logger.debug({ subscribed: this.#subscriptions.any }, 'subscriptions changed')
           // A subscriber sends its topics one after another: start sending once all that
           // have arrived are applied, so that held records are judged against all of them.
           if (!this.#sending && this.queue.length > 0) setImmediate(() => this.#kick())
         }
       } catch (err) {
-        if (this.#closed) return
+        if (this.#closed || socket !== this.#socket) return
         this.#logger.error({ err }, 'reading subscriptions failed; retrying')
         await delay(ERROR_RETRY_MS, undefined, { signal: this.#stopRetries.signal }).catch(() => {})
       }
     }
   }
 
+  #refuse(reason: SubscriptionRejectReason): void {
+    this.counters.subscriptionsRejected[reason]++
+    this.#warnings.warn(`subscription-${this.name}-${reason}`, () => ({ endpoint: this.name, reason }), 'subscription refused')
+    if (reason === 'too_many_subscriptions') void this.#reset()
+  }
+
+  /**
+   * Drops every connection of the endpoint, the one way ZeroMQ offers to be rid of a peer
+   * that sends topics past the limit: an XPUB socket cannot refuse a topic (it has filed it
+   * before the endpoint reads it) nor tell which peer sent it, and unbinding leaves the
+   * connections it accepted open. So the socket is replaced by a new one on the same
+   * address; subscribers reconnect and subscribe again on their own. Records ZeroMQ held
+   * for them were counted as sent and are lost with the old socket.
+   */
+  async #reset(): Promise<void> {
+    if (this.#resetting || this.#closed) return
+    this.#resetting = true
+    this.counters.resets++
+    const now = Date.now()
+    this.#resetPauseMs = now - this.#lastReset > RESET_PAUSE_MS.forgetAfter ? RESET_PAUSE_MS.first : Math.min(RESET_PAUSE_MS.max, this.#resetPauseMs * 2)
+    this.#lastReset = now
+    const address = this.address // for tcp://host:*, the port the OS picked, which subscribers know
+    try {
+      this.#socket.linger = 0
+      this.#socket.close()
+      this.#peers = undefined
+      this.#subscriptions.clear()
+      await delay(this.#resetPauseMs, undefined, { signal: this.#stopRetries.signal }).catch(() => {})
+      if (this.#closed) return
+      this.#socket = createEndpointSocket(this.config, this.#sendWindow.hwm)
+      this.#peers = new PeerCount(this.#socket)
+      await this.#attach(this.#socket, address)
+      if (this.#closed) return
+      this.#logger.warn({ endpoint: this.name, address }, 'too many subscriptions: dropped every connection of the endpoint')
+      void this.#watchSubscriptions(this.#socket)
+    } catch (err) {
+      this.#open = false // /readyz names it
+      this.#logger.error({ err, endpoint: this.name }, 'could not reopen the endpoint after dropping its connections')
+    } finally {
+      this.#resetting = false
+    }
+  }
+
+  /** Binds (or connects) a replacement socket, once ZeroMQ has released the old one's tcp port. */
+  async #attach(socket: XPublisher, address: string): Promise<void> {
+    if (this.config.mode === 'connect') return socket.connect(address)
+    const deadline = Date.now() + REBIND_TIMEOUT_MS
+    for (;;) {
+      try {
+        return await socket.bind(address)
+      } catch (err) {
+        if (this.#closed || (err as { code?: string }).code !== 'EADDRINUSE' || Date.now() > deadline) throw err
+      }
+      await delay(REBIND_RETRY_MS, undefined, { signal: this.#stopRetries.signal }).catch(() => {})
+    }
+  }
+
   #kick(): void {
-    if (!this.#sending && !this.#closed && this.#subscriptions.any) void this.#pump()
+    if (!this.#sending && !this.#closed && !this.#resetting && this.#subscriptions.any) void this.#pump()
   }
 
   #settleDrainWaiters(): void {

@@ -1,29 +1,27 @@
-// How many subscribers are connected to an endpoint, from the socket's monitor events.
-// Only for the peers gauge: whether records are held depends on Subscriptions, which is
-// ZeroMQ's own view of who wants what.
+// How many connections an endpoint's socket has, from its monitor events. Only for the
+// peers gauge: whether records are held depends on Subscriptions, which is ZeroMQ's own
+// view of who wants what.
+//
+// ZeroMQ reports every connection it accepts (bind mode) or makes (connect mode) once,
+// and ends every one of them, whatever the reason (the peer left, failed its handshake,
+// spoke no ZMTP, sent a message over the size limit), with exactly one disconnect. So
+// connections minus disconnects is exact, however short-lived the peers; counting
+// handshakes instead loses the peers that leave before their handshake is done.
 
 import type { XPublisher } from 'zeromq'
 
-const HANDSHAKE_FAILURES = ['handshake:error:protocol', 'handshake:error:auth', 'handshake:error:other'] as const
-
 export class PeerCount {
-  #peers = 0
-  // ZeroMQ reports a connection that failed its handshake (a port scan, a client of the
-  // wrong protocol) as a handshake error followed by its disconnect: that disconnect is
-  // not a subscriber leaving.
-  #failedHandshakes = 0
+  #connections = 0
 
   constructor(socket: XPublisher) {
     const events = socket.events
-    events.on('handshake', () => this.#peers++)
-    for (const failure of HANDSHAKE_FAILURES) events.on(failure, () => this.#failedHandshakes++)
-    events.on('disconnect', () => {
-      if (this.#failedHandshakes > 0) this.#failedHandshakes--
-      else if (this.#peers > 0) this.#peers--
-    })
+    events.on('accept', () => this.#connections++)
+    events.on('connect', () => this.#connections++)
+    events.on('disconnect', () => this.#connections--)
   }
 
-  get value(): number {
-    return this.#peers
+  /** Open connections; never fewer than one while ZeroMQ holds a subscription (`subscribed`). */
+  value(subscribed: boolean): number {
+    return Math.max(this.#connections, subscribed ? 1 : 0)
   }
 }

@@ -4,23 +4,39 @@
 //
 // A ring buffer of the messages exactly as the input socket handed them over: enqueueing
 // copies no bytes and allocates nothing once the ring has grown to its working size.
+// Bounded twice: in records (hwm) and in the bytes of its frames (hwm_bytes), and it
+// charges those bytes to the budget shared by all queues (ZEEK_ZMQ_MEMORY_LIMIT_BYTES).
 
 import type { LogPath } from '../router/path-table.ts'
+import type { MemoryBudget } from './memory-budget.ts'
 
 /** A Zeek record as it travels: [path frame, record frame]. */
 export type ZeekMessage = Buffer[]
 
 const INITIAL_SLOTS = 1024
 
+/** Why a record was not queued: this queue's own bounds, or all queues' memory limit. */
+export type QueueRefusal = 'queue_full' | 'memory_limit'
+
+/** The bytes a record occupies in a queue: its frames. */
+export function messageBytes(message: ZeekMessage): number {
+  return message[0]!.length + message[1]!.length
+}
+
 export class EndpointQueue {
   readonly capacity: number
+  readonly capacityBytes: number
+  readonly #budget: MemoryBudget
   #messages: (ZeekMessage | undefined)[]
   #paths: (LogPath | undefined)[]
   #head = 0
   #length = 0
+  #bytes = 0
 
-  constructor(capacity: number) {
+  constructor(capacity: number, capacityBytes: number, budget: MemoryBudget) {
     this.capacity = capacity
+    this.capacityBytes = capacityBytes
+    this.#budget = budget
     // Grow on demand: a large hwm should cost memory only when records actually pile up.
     const slots = Math.min(capacity, INITIAL_SLOTS)
     this.#messages = new Array<ZeekMessage | undefined>(slots).fill(undefined)
@@ -31,20 +47,28 @@ export class EndpointQueue {
     return this.#length
   }
 
+  /** Bytes of the records queued. */
+  get bytes(): number {
+    return this.#bytes
+  }
+
   get isFull(): boolean {
     return this.#length >= this.capacity
   }
 
-  /** Adds a record at the tail; returns false (and keeps nothing) when the queue is full. */
-  push(message: ZeekMessage, path: LogPath): boolean {
-    if (this.#length >= this.capacity) return false
+  /** Adds a record at the tail; returns why not (and keeps nothing) when it does not fit. */
+  push(message: ZeekMessage, path: LogPath): QueueRefusal | undefined {
+    const bytes = messageBytes(message)
+    if (this.#length >= this.capacity || this.#bytes + bytes > this.capacityBytes) return 'queue_full'
+    if (!this.#budget.take(bytes)) return 'memory_limit'
+    this.#bytes += bytes
     if (this.#length === this.#messages.length) this.#grow()
     const slot = (this.#head + this.#length) % this.#messages.length
     this.#messages[slot] = message
     this.#paths[slot] = path
     path.queued++ // keeps the path table from forgetting the path while its record waits here
     this.#length++
-    return true
+    return undefined
   }
 
   /** The record at the head, left in place until shift(): it is still queued while it is being sent. */
@@ -60,6 +84,9 @@ export class EndpointQueue {
   shift(): void {
     if (this.#length === 0) return
     this.#paths[this.#head]!.queued--
+    const bytes = messageBytes(this.#messages[this.#head]!)
+    this.#bytes -= bytes
+    this.#budget.give(bytes)
     this.#messages[this.#head] = undefined
     this.#paths[this.#head] = undefined
     this.#head = (this.#head + 1) % this.#messages.length
@@ -70,6 +97,8 @@ export class EndpointQueue {
   clear(): number {
     const held = this.#length
     for (let i = 0; i < held; i++) this.#paths[(this.#head + i) % this.#paths.length]!.queued--
+    this.#budget.give(this.#bytes)
+    this.#bytes = 0
     this.#messages.fill(undefined)
     this.#paths.fill(undefined)
     this.#head = 0

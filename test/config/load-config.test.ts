@@ -22,7 +22,7 @@ function problemsOf(env: Env): string[] {
 describe('valid configuration', () => {
   test('defaults and a full endpoint spec', () => {
     const config = loadConfig({
-      ZEEK_ZMQ_ENDPOINTS: 'tcp://collector:5556?name=siem&hwm=25000&linger=5000&include=http,files&exclude=conn&mode=connect',
+      ZEEK_ZMQ_ENDPOINTS: 'tcp://collector:5556?name=siem&hwm=25000&hwm_bytes=1000000&linger=5000&include=http,files&exclude=conn&mode=connect',
     })
     assert.deepEqual(config.inputs, ['ipc:///run/zeek-zmq/zeek.sock'])
     assert.equal(config.httpHost, '0.0.0.0')
@@ -31,8 +31,23 @@ describe('valid configuration', () => {
     assert.equal(config.maxRecordBytes, 1048576)
     assert.equal(config.maxPaths, 1024)
     assert.equal(config.pathIdleS, 3600)
+    assert.equal(config.memoryLimitBytes, 268435456)
     assert.deepEqual(config.endpoints, [
-      { name: 'siem', address: 'tcp://collector:5556', transport: 'tcp', mode: 'connect', hwm: 25000, lingerMs: 5000, include: ['http', 'files'], exclude: ['conn'], peerTimeoutMs: 0 },
+      {
+        name: 'siem',
+        address: 'tcp://collector:5556',
+        transport: 'tcp',
+        mode: 'connect',
+        hwm: 25000,
+        hwmBytes: 1000000,
+        lingerMs: 5000,
+        include: ['http', 'files'],
+        exclude: ['conn'],
+        peerTimeoutMs: 0,
+        maxRecordBytes: 1048576,
+        maxTopicBytes: 256,
+        maxSubscriptions: 1024,
+      },
     ])
   })
 

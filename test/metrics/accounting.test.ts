@@ -24,7 +24,7 @@ test('input = sent + filtered + dropped + queued for every endpoint; promtool fi
     ].join(' '),
   })
   stalled.read()
-  await waitFor(() => shipper.endpoint('healthy').peers === 1 && shipper.endpoint('stalled').peers === 1, 'subscribers')
+  await waitFor(() => shipper.endpoint('healthy').topics === 1 && shipper.endpoint('stalled').topics === 1, 'the subscriptions')
   stalled.pause()
 
   const n = 3000

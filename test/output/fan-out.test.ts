@@ -62,7 +62,7 @@ for (const transport of TRANSPORTS) {
       const shipper = await startShipper(t, { ZEEK_ZMQ_ENDPOINTS: `${bindAddress(t, transport)}?name=topics&mode=bind` })
       const dnsOnly = await subscriber(t, { connect: shipper.endpoint('topics').address }, { topics: ['dns'] })
       const httpOnly = await subscriber(t, { connect: shipper.endpoint('topics').address }, { topics: ['http'] })
-      await waitFor(() => shipper.endpoint('topics').peers === 2, 'two subscriptions')
+      await waitFor(() => shipper.endpoint('topics').topics === 2, 'two subscriptions')
 
       const messages = Array.from({ length: 50 }, (_, i) => zeekMessage(i))
       await publishAll(shipper, await publisher(t, shipper.input), messages)
