@@ -17,6 +17,7 @@ export interface EndpointValues {
   address: string
   mode?: 'connect' | 'bind'
   hwm?: number
+  hwmBytes?: number
   linger?: number
   include?: string[]
   exclude?: string[]
@@ -34,6 +35,10 @@ export interface ShipperValues {
   peerTimeoutMs: number
   maxRecordBytes: number
   httpHost: string
+  queueBytes: number
+  memoryLimitBytes: number
+  maxTopicBytes: number
+  maxSubscriptions: number
   maxPaths: number
   pathIdleS: number
   httpPort: number
@@ -87,7 +92,7 @@ export interface ShipperSettings {
   env: { ZEEK_ZMQ_INPUTS: string; ZEEK_ZMQ_ENDPOINTS: string; ZEEK_ZMQ_HTTP_HOST: string }
 }
 
-const ENDPOINT_KEYS = ['mode', 'hwm', 'linger', 'include', 'exclude'] as const
+const ENDPOINT_KEYS = ['mode', 'hwm', 'hwmBytes', 'linger', 'include', 'exclude'] as const
 
 /** Go's url.QueryEscape, which Helm's urlquery is. */
 function queryEscape(text: string): string {
@@ -108,7 +113,7 @@ export function shipperSettings(values: Values): ShipperSettings {
     const params = [`name=${queryEscape(endpoint.name)}`]
     for (const key of ENDPOINT_KEYS) {
       const value = endpoint[key]
-      if (value !== undefined) params.push(`${key}=${queryEscape(Array.isArray(value) ? value.join(',') : String(value))}`)
+      if (value !== undefined) params.push(`${key === 'hwmBytes' ? 'hwm_bytes' : key}=${queryEscape(Array.isArray(value) ? value.join(',') : String(value))}`)
     }
     return `${endpoint.address}?${params.join('&')}`
   })
@@ -121,6 +126,10 @@ export function shipperSettings(values: Values): ShipperSettings {
       excludedLogs: v.excludedLogs,
       peerTimeoutMs: v.peerTimeoutMs,
       maxRecordBytes: v.maxRecordBytes,
+      queueBytes: v.queueBytes,
+      memoryLimitBytes: v.memoryLimitBytes,
+      maxTopicBytes: v.maxTopicBytes,
+      maxSubscriptions: v.maxSubscriptions,
       maxPaths: v.maxPaths,
       pathIdleS: v.pathIdleS,
       httpPort: v.httpPort,

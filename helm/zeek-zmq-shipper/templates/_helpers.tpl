@@ -117,6 +117,10 @@ so that Kubernetes fills in $(NODE_IP) and $(POD_IP) there.
   "excludedLogs" .Values.excludedLogs
   "peerTimeoutMs" .Values.peerTimeoutMs
   "maxRecordBytes" .Values.maxRecordBytes
+  "queueBytes" .Values.queueBytes
+  "memoryLimitBytes" .Values.memoryLimitBytes
+  "maxTopicBytes" .Values.maxTopicBytes
+  "maxSubscriptions" .Values.maxSubscriptions
   "maxPaths" .Values.maxPaths
   "pathIdleS" .Values.pathIdleS
   "httpPort" .Values.httpPort
@@ -187,13 +191,13 @@ with ",", each value query-escaped.
 {{- range .Values.endpoints }}
 {{- $params := list (printf "name=%s" (urlquery .name)) }}
 {{- $endpoint := . }}
-{{- range $key := list "mode" "hwm" "linger" "include" "exclude" }}
+{{- range $key := list "mode" "hwm" "hwmBytes" "linger" "include" "exclude" }}
 {{- if hasKey $endpoint $key }}
 {{- $value := get $endpoint $key }}
 {{- if kindIs "slice" $value }}
 {{- $value = join "," $value }}
 {{- end }}
-{{- $params = append $params (printf "%s=%s" $key (urlquery (toString $value))) }}
+{{- $params = append $params (printf "%s=%s" (get (dict "hwmBytes" "hwm_bytes") $key | default $key) (urlquery (toString $value))) }}
 {{- end }}
 {{- end }}
 {{- $specs = append $specs (printf "%s?%s" .address (join "&" $params)) }}
@@ -324,4 +328,34 @@ the ports come from the endpoint addresses, so they are declared once.
 {{- end }}
 {{- end }}
 {{- toJson $ports }}
+{{- end }}
+
+{{/*
+The shipper container's memory limit, where shipper.resources sets none: the worst case of
+the shipper's own memory settings, as the README's "Limits" section states it, with one
+subscriber connection per endpoint. In bytes.
+*/}}
+{{- define "zeek-zmq-shipper.shipperMemoryLimit" -}}
+{{- $mib := 1048576 }}
+{{- $record := int64 .Values.maxRecordBytes }}
+{{- $total := add (mul 110 $mib) (int64 .Values.memoryLimitBytes) (mul 96 $mib) }}
+{{- range .Values.endpoints }}
+{{- $queue := int64 (default $.Values.queueBytes .hwmBytes) }}
+{{- $total = add $total (max (div $queue 4) $record) $record 524288 (mul (int64 $.Values.maxSubscriptions) (int64 $.Values.maxTopicBytes) 48) }}
+{{- end }}
+{{- $total }}
+{{- end }}
+
+{{/*
+The shipper container's resources: shipper.resources, with the computed memory limit
+where it sets none.
+*/}}
+{{- define "zeek-zmq-shipper.shipperResources" -}}
+{{- $resources := deepCopy .Values.shipper.resources }}
+{{- $limits := get $resources "limits" | default dict }}
+{{- if not (hasKey $limits "memory") }}
+{{- $_ := set $limits "memory" (include "zeek-zmq-shipper.shipperMemoryLimit" .) }}
+{{- $_ := set $resources "limits" $limits }}
+{{- end }}
+{{- toYaml $resources }}
 {{- end }}

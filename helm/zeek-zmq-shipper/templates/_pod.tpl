@@ -178,10 +178,8 @@ The shipper container. In sensor mode it is an init container with restartPolicy
     {{- include "zeek-zmq-shipper.probe" (list (dict "httpGet" (dict "path" "/livez" "port" "http")) .Values.shipper.livenessProbe) | nindent 4 }}
   readinessProbe:
     {{- include "zeek-zmq-shipper.probe" (list (dict "httpGet" (dict "path" "/readyz" "port" "http")) .Values.shipper.readinessProbe) | nindent 4 }}
-  {{- with .Values.shipper.resources }}
   resources:
-    {{- toYaml . | nindent 4 }}
-  {{- end }}
+    {{- include "zeek-zmq-shipper.shipperResources" . | nindent 4 }}
   securityContext:
     runAsNonRoot: true
     runAsUser: 1000

@@ -1,0 +1,28 @@
+// The shipper container's memory limit: where shipper.resources gives none, the chart
+// computes it from the shipper's own memory settings, as the README's "Limits" formula
+// states them (one subscriber connection per endpoint), so that the kubelet's limit never
+// cuts in before the shipper's own drops do; a limit the values give is kept.
+
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { containersOf, render, skipWithoutHelm, workloadOf } from './render.ts'
+
+const MIB = 1048576
+
+test("the shipper's memory limit is the worst case of its memory settings", { skip: skipWithoutHelm }, () => {
+  const endpoints = [
+    { name: 'siem', address: 'tcp://siem.example.net:5556' },
+    { name: 'archive', address: 'tcp://0.0.0.0:5557', mode: 'bind', hwmBytes: 16 * MIB },
+  ]
+  const values = { endpoints, memoryLimitBytes: 128 * MIB, queueBytes: 32 * MIB, maxRecordBytes: 2 * MIB, maxSubscriptions: 100, maxTopicBytes: 64 }
+  const { shipper } = containersOf(workloadOf(render('values.yaml', values)))
+  const perEndpoint = (queue: number) => Math.max(queue / 4, 2 * MIB) + 2 * MIB + 512 * 1024 + 100 * 64 * 48
+  const expected = 110 * MIB + 128 * MIB + 96 * MIB + perEndpoint(32 * MIB) + perEndpoint(16 * MIB)
+  const limits = (shipper.resources as { limits: { memory: string } }).limits
+  assert.equal(Number(limits.memory), expected)
+})
+
+test('a memory limit given in shipper.resources is kept', { skip: skipWithoutHelm }, () => {
+  const { shipper } = containersOf(workloadOf(render('values.yaml', { shipper: { resources: { limits: { memory: '3Gi' } } } })))
+  assert.equal((shipper.resources as { limits: { memory: string } }).limits.memory, '3Gi')
+})
