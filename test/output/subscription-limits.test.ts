@@ -188,8 +188,7 @@ s.close(linger=0)
   t.diagnostic(`peer sent ${sent.trim()} subscriptions; ${refused} refusals; peak RSS grew ${(grown / MiB).toFixed(1)} MiB`)
   assert.ok(refused >= 1, 'refusals counted')
   // Not the formula's topic term: ZeroMQ files topics before the endpoint counts them, as
-  // fast as the socket is used (see README "Limits"). Runs here peaked at 22 to 225 MiB;
-  // before the limit, the same flood took the shipper past 1 GiB.
+  // fast as the socket is used (see README "Limits"). Runs here peaked at 22 to 225 MiB.
   assert.ok(grown < 512 * MiB, `peak RSS grew by ${(grown / MiB).toFixed(1)} MiB`)
   await waitFor(async () => (await metric('zeek_zmq_endpoint_peers', { endpoint: 'exposed' })) === 0, 'the peer gone')
   assert.equal(await metric('zeek_zmq_endpoint_dropped_records_total', { endpoint: 'good', reason: 'queue_full' }), 0)
