@@ -240,30 +240,41 @@ before the loggers.
 {{- end }}
 
 {{/*
+The nodes of a Zeek cluster (zeek.workers above 1), as a JSON list of {name, role}, in the
+order the Zeek container lays them out and gives them ports: the manager, the loggers, the
+proxy, the workers. Empty for a single Zeek process.
+*/}}
+{{- define "zeek-zmq-shipper.zeekClusterNodes" -}}
+{{- $nodes := list }}
+{{- if gt (int .Values.zeek.workers) 1 }}
+{{- $nodes = list (dict "name" "manager" "role" "manager") }}
+{{- range $i := until (int .Values.zeek.loggers) }}
+{{- $nodes = append $nodes (dict "name" (printf "logger-%d" (add1 $i)) "role" "logger") }}
+{{- end }}
+{{- $nodes = append $nodes (dict "name" "proxy-1" "role" "proxy") }}
+{{- range $i := until (int .Values.zeek.workers) }}
+{{- $nodes = append $nodes (dict "name" (printf "worker-%d" (add1 $i)) "role" "worker") }}
+{{- end }}
+{{- end }}
+{{- toJson $nodes }}
+{{- end }}
+
+{{/*
 Zeek's telemetry ports (sensor mode), as a JSON list of {name, port, node}: none with
-zeek.telemetryPort 0; one, zeek-telemetry, for a single Zeek process; in a cluster, one per
-node from zeek.telemetryPort on, in the order the Zeek container gives them out: the manager,
-the loggers, the proxy, the workers. Port names are the node names (at most 15 characters,
-as Kubernetes wants: zeek-worker-256).
+zeek.telemetryPort 0; one, zeek-telemetry, for a single Zeek process; in a cluster one per
+node, from zeek.telemetryPort on in the nodes' order. Port names are the node names (at
+most 15 characters, as Kubernetes wants: zeek-worker-256).
 */}}
 {{- define "zeek-zmq-shipper.zeekTelemetryPorts" -}}
 {{- $ports := list }}
 {{- $first := int .Values.zeek.telemetryPort }}
 {{- if and (eq .Values.mode "sensor") (gt $first 0) }}
-{{- if gt (int .Values.zeek.workers) 1 }}
-{{- $nodes := list "manager" }}
-{{- range $i := until (int .Values.zeek.loggers) }}
-{{- $nodes = append $nodes (printf "logger-%d" (add1 $i)) }}
-{{- end }}
-{{- $nodes = append $nodes "proxy-1" }}
-{{- range $i := until (int .Values.zeek.workers) }}
-{{- $nodes = append $nodes (printf "worker-%d" (add1 $i)) }}
-{{- end }}
+{{- $nodes := include "zeek-zmq-shipper.zeekClusterNodes" . | fromJsonArray }}
 {{- range $i, $node := $nodes }}
-{{- $ports = append $ports (dict "name" (printf "zeek-%s" $node) "port" (add $first $i) "node" $node) }}
+{{- $ports = append $ports (dict "name" (printf "zeek-%s" $node.name) "port" (add $first $i) "node" $node.name) }}
 {{- end }}
-{{- else }}
-{{- $ports = list (dict "name" "zeek-telemetry" "port" $first "node" "zeek") }}
+{{- if not $nodes }}
+{{- $ports = list (dict "name" "zeek-telemetry" "port" $first "node" "") }}
 {{- end }}
 {{- end }}
 {{- toJson $ports }}
@@ -278,13 +289,18 @@ A Kubernetes quantity as a whole number of the unit given: millicores of a CPU q
 {{- $text := toString (index . 0) }}
 {{- $number := regexFind "^[0-9.]+([eE][0-9]+)?" $text }}
 {{- $unit := trimPrefix $number $text }}
+{{- if not (kindIs "string" (index . 0)) }}
+{{- /* A YAML number (toString may have written it as 2e+09). */}}
+{{- $number = index . 0 }}
+{{- $unit = "" }}
+{{- end }}
 {{- $factors := dict "" 1.0 }}
 {{- if eq (index . 1) "cpu" }}
 {{- $factors = dict "" 1000.0 "m" 1.0 }}
 {{- else }}
 {{- $factors = dict "" 1.0 "k" 1e3 "M" 1e6 "G" 1e9 "T" 1e12 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 }}
 {{- end }}
-{{- if or (not $number) (not (hasKey $factors $unit)) }}
+{{- if or (eq (toString $number) "") (not (hasKey $factors $unit)) }}
 {{- fail (printf "%s is %q: to add the workers' share to it the chart reads %s" (index . 2) $text (ternary "cores or millicores (such as 2 or 500m)" "bytes with a k, M, G, T, Ki, Mi, Gi or Ti suffix (such as 512Mi)" (eq (index . 1) "cpu"))) }}
 {{- end }}
 {{- mulf (float64 $number) (get $factors $unit) | ceil | int64 }}
@@ -375,24 +391,22 @@ node's IP, and a cluster's own ports on 127.0.0.1, which the node shares as well
 {{- end }}
 {{- range $telemetry }}
 {{- $port := toString (int .port) }}
-{{- $what := ternary "zeek.telemetryPort" (printf "the telemetry port of Zeek's %s (zeek.telemetryPort + %d)" .node (sub (int .port) (int $.Values.zeek.telemetryPort))) (eq .node "zeek") }}
+{{- $what := ternary "zeek.telemetryPort" (printf "the telemetry port of Zeek's %s (zeek.telemetryPort + %d)" .node (sub (int .port) (int $.Values.zeek.telemetryPort))) (eq (int .port) (int $.Values.zeek.telemetryPort)) }}
 {{- if hasKey $ports $port }}
 {{- fail (printf "%s %s is also %s" $what $port (get $ports $port)) }}
 {{- end }}
 {{- $ports = set $ports $port $what }}
 {{- end }}
-{{- if gt $workers 1 }}
-{{- $nodes := list "manager" }}
-{{- range $i := until (int .Values.zeek.loggers) }}
-{{- $nodes = append $nodes (printf "logger-%d" (add1 $i)) }}
-{{- end }}
-{{- range $i, $node := append $nodes "proxy-1" }}
-{{- $port := toString (add (int $.Values.zeek.clusterPort) $i) }}
-{{- $what := printf "the cluster port of Zeek's %s (zeek.clusterPort + %d)" $node $i }}
+{{- $offset := 0 }}
+{{- range include "zeek-zmq-shipper.zeekClusterNodes" . | fromJsonArray }}
+{{- if ne .role "worker" }}
+{{- $port := toString (add (int $.Values.zeek.clusterPort) $offset) }}
+{{- $what := ternary "zeek.clusterPort" (printf "the cluster port of Zeek's %s (zeek.clusterPort + %d)" .name $offset) (eq $offset 0) }}
 {{- if hasKey $ports $port }}
 {{- fail (printf "%s %s is also %s" $what $port (get $ports $port)) }}
 {{- end }}
 {{- $ports = set $ports $port $what }}
+{{- $offset = add1 $offset }}
 {{- end }}
 {{- end }}
 {{- end }}
