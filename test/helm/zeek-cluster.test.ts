@@ -156,6 +156,9 @@ test("requests and limits: zeek.resources as given for one process; in a cluster
   // ci/cluster-sensor-values.yaml: 4 workers, each 1500m and 1536 + 256 MiB, over 1.5 cores, 1Gi, a 12-core and a 3Gi limit.
   const cluster = containersOf(workloadOf(render(CLUSTER))).zeek!
   assert.deepEqual(cluster.resources, { requests: { cpu: '7500m', memory: '8192Mi' }, limits: { cpu: '18000m', memory: '10240Mi' } })
+  // The chart README's example: four workers with the default values.
+  const four = containersOf(workloadOf(render('values.yaml', { zeek: { workers: 4 } }))).zeek!
+  assert.deepEqual(four.resources, { requests: { cpu: '4500m', memory: '5120Mi' }, limits: { memory: '6656Mi' } })
   // Decimal units round up to whole MiB; requests that are not given start from nothing; a limit not given stays unset.
   const decimal = containersOf(workloadOf(render('values.yaml', { zeek: { workers: 2, afPacketBufferMiB: 28, perWorker: { cpu: 1000, memoryMiB: 100 }, resources: { requests: { cpu: '0.25', memory: '1G' }, limits: { memory: 2000000000 } } } }))).zeek!
   assert.deepEqual(decimal.resources, { requests: { cpu: '2250m', memory: '1210Mi' }, limits: { memory: '2164Mi' } })
