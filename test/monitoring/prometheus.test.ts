@@ -2,9 +2,11 @@
 // Prometheus that scrapes a real shipper under load: the shipper runs as a child process
 // (`node src/cli/index.ts run`), the test publishes Zeek-shaped records into its input,
 // one endpoint has a subscriber, the others have none (so queues fill and records drop),
-// and a few malformed messages are rejected. Beside it, a stand-in for Zeek's telemetry in
-// the same pod reports Zeek's writes: every record the test published, and conn records
-// twice over, so that half of them look lost on the Zeek-to-shipper hop.
+// and a few malformed messages are rejected. Beside it, a stand-in for the telemetry of a
+// Zeek cluster in the same pod, one target per node as the chart's ServiceMonitor scrapes
+// them, reports Zeek's writes on the workers that logged them: every record the test
+// published, split over two workers, and conn records twice over, so that half of them
+// look lost on the Zeek-to-shipper hop once the nodes are summed (and none, per node).
 
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
@@ -75,23 +77,34 @@ async function getJson<T>(url: string): Promise<T> {
   return (await response.json()) as T
 }
 
+/** The nodes of a two-worker Zeek cluster, in the order the Zeek container gives them telemetry ports. */
+const ZEEK_NODES = ['manager', 'logger-1', 'proxy-1', 'worker-1', 'worker-2'] as const
+type ZeekNode = (typeof ZEEK_NODES)[number]
+
 /**
- * Zeek's telemetry as Zeek 8 exports it (zeek_log_writer_writes_total for the ZeroMQ
- * writer, by stream and path), counting `writes()` by path, on a free loopback port.
+ * The telemetry of a Zeek cluster as Zeek 8 exports it, one server per node on a free
+ * loopback port: zeek_log_writer_writes_total for the ZeroMQ writer, by stream and path and
+ * labelled with the node, counted on the workers (`writes(node)`); the logger, which runs
+ * the writer, reports its filter-less series at 0; the manager and the proxy write nothing.
  */
-async function zeekTelemetry(t: TestContext, writes: () => Map<string, number>): Promise<string> {
-  const server = createHttpServer((_request, response) => {
-    const lines = ['# TYPE zeek_log_writer_writes_total counter']
-    for (const [path, count] of writes()) {
-      const stream = `${path.charAt(0).toUpperCase()}${path.slice(1)}::LOG`
-      lines.push(`zeek_log_writer_writes_total{writer="Log::WRITER_ZEROMQ",stream="${stream}",module="${stream.split('::')[0]}",path="${path}",filter_name="zeromq"} ${count}`)
-    }
-    response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(`${lines.join('\n')}\n`)
-  })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  t.after(() => server.close())
-  return `127.0.0.1:${(server.address() as { port: number }).port}`
+async function zeekClusterTelemetry(t: TestContext, writes: (node: ZeekNode) => Map<string, number>): Promise<{ node: ZeekNode; target: string }[]> {
+  return Promise.all(
+    ZEEK_NODES.map(async (node) => {
+      const server = createHttpServer((_request, response) => {
+        const lines = ['# TYPE zeek_log_writer_writes_total counter']
+        for (const [path, count] of writes(node)) {
+          const stream = `${path.charAt(0).toUpperCase()}${path.slice(1)}::LOG`
+          const filter = node.startsWith('logger-') ? '' : 'zeromq'
+          lines.push(`zeek_log_writer_writes_total{writer="Log::WRITER_ZEROMQ",stream="${stream}",module="${stream.split('::')[0]}",path="${path}",filter_name="${filter}",node="${node}"} ${count}`)
+        }
+        response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(`${lines.join('\n')}\n`)
+      })
+      server.listen(0, '127.0.0.1')
+      await once(server, 'listening')
+      t.after(() => server.close())
+      return { node, target: `127.0.0.1:${(server.address() as { port: number }).port}` }
+    }),
+  )
 }
 
 /** The records of each path among the first `sent` of zeekMessage's stream. */
@@ -99,7 +112,7 @@ function sentByPath(sent: number): Map<string, number> {
   return new Map(ZEEK_PATHS.map((path, i) => [path, sent > i ? Math.floor((sent - i - 1) / ZEEK_PATHS.length) + 1 : 0]))
 }
 
-async function startPrometheus(t: TestContext, scrapeTarget: string, zeekTarget: string): Promise<string> {
+async function startPrometheus(t: TestContext, scrapeTarget: string, zeekTargets: { node: ZeekNode; target: string }[]): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'zzs-prometheus-'))
   const port = await freePort()
   const config = join(dir, 'prometheus.yml')
@@ -118,12 +131,13 @@ async function startPrometheus(t: TestContext, scrapeTarget: string, zeekTarget:
           static_configs: [{ targets: [scrapeTarget], labels: { namespace: 'nsm', pod: 'sensor-a', endpoint: 'http' } }],
           relabel_configs: SHIPPER_RELABELINGS.map(relabelConfig),
         },
-        {
-          job_name: 'serviceMonitor/nsm/zeek-zmq-shipper/1',
+        // One scrape endpoint per Zeek node, as the chart's ServiceMonitor has them (port zeek-<node>).
+        ...zeekTargets.map(({ node, target }, i) => ({
+          job_name: `serviceMonitor/nsm/zeek-zmq-shipper/${i + 1}`,
           honor_labels: false,
-          static_configs: [{ targets: [zeekTarget], labels: { namespace: 'nsm', pod: 'sensor-a', endpoint: 'zeek-telemetry' } }],
+          static_configs: [{ targets: [target], labels: { namespace: 'nsm', pod: 'sensor-a', endpoint: `zeek-${node}` } }],
           relabel_configs: ZEEK_RELABELINGS.map(relabelConfig),
-        },
+        })),
       ],
     }),
   )
@@ -228,10 +242,13 @@ test('Prometheus evaluates every dashboard and alert expression against a shippe
   t.after(() => sub.close())
 
   let published = (): number => 0
-  const zeek = await zeekTelemetry(t, () => {
+  // The workers split each path's writes between them (conn counted twice over); the
+  // logger reports zeros; the manager and the proxy nothing.
+  const zeek = await zeekClusterTelemetry(t, (node) => {
     const writes = sentByPath(published())
     writes.set('conn', writes.get('conn')! * 2)
-    return writes
+    if (node === 'manager' || node === 'proxy-1') return new Map()
+    return new Map([...writes].map(([path, count]) => [path, node === 'logger-1' ? 0 : node === 'worker-1' ? Math.ceil(count / 2) : Math.floor(count / 2)]))
   })
   const prometheus = await startPrometheus(t, `127.0.0.1:${httpPort}`, zeek)
   const load = publishLoad(t, `tcp://127.0.0.1:${inputPort}`)
@@ -257,8 +274,9 @@ test('Prometheus evaluates every dashboard and alert expression against a shippe
   }
   assert.ok(received > 0, 'the subscriber of endpoint a received records')
 
-  // The Zeek hop: Zeek's writes and the shipper's input, different targets of one pod, are
-  // matched by pod and path, and half of the conn records show as lost.
+  // The Zeek hop: Zeek's writes, summed over the cluster's nodes, and the shipper's input,
+  // different targets of one pod, are matched by pod and path, and half of the conn
+  // records show as lost.
   const loss = panels.find((p) => p.panel === 'Loss on the Zeek hop by pod and path')!
   await waitFor(
     async () => {
@@ -318,6 +336,18 @@ test('Prometheus evaluates every dashboard and alert expression against a shippe
     },
     `the alerts ${JSON.stringify(expected)}`,
     20_000,
+    250,
+  )
+  // Half of conn lost is what the nodes' sum shows; each worker alone wrote as many conn
+  // records as the shipper received, which would show none.
+  await waitFor(
+    async () => {
+      const alerts = (await getJson<{ data: { alerts: { labels: Record<string, string>; value: string }[] } }>(`${prometheus}/api/v1/alerts`)).data.alerts
+      const lost = alerts.find((alert) => alert.labels.alertname === 'ZeekZmqShipperZeekRecordsLost' && alert.labels.path === 'conn')
+      return lost !== undefined && Math.abs(Number(lost.value) - 0.5) < 0.1
+    },
+    'ZeekZmqShipperZeekRecordsLost to count half of the conn records lost, summed over the Zeek nodes',
+    30_000,
     250,
   )
   const alerts = (await getJson<{ data: { alerts: { labels: Record<string, string> }[] } }>(`${prometheus}/api/v1/alerts`)).data.alerts

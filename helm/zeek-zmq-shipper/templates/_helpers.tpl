@@ -215,10 +215,18 @@ nothing in them restarts no sensor.
 {{- end }}
 
 {{/*
-terminationGracePeriodSeconds: longer than the largest linger of any endpoint (the
-shipper's drain on SIGTERM), plus Zeek's writer linger in sensor mode (Kubernetes stops
-the Zeek container first and the native sidecar after it, within the same grace period),
-plus a margin.
+terminationGracePeriodSeconds, in seconds:
+
+  ceil((largest linger + zeek.writerLingerMs) / 1000)
+    + zeek.clusterStopSeconds  (sensor mode with zeek.workers above 1)
+    + terminationGraceMarginSeconds
+
+The largest linger is that of any endpoint (the shipper's drain on SIGTERM); Zeek's writer
+linger counts in sensor mode only (Kubernetes stops the Zeek container first and the native
+sidecar after it, within the same grace period). A Zeek cluster stops in order, each group
+waited for before the next: the workers, then the proxy and the manager, and the loggers
+last, whose writers then linger; zeek.clusterStopSeconds is the time allowed for the groups
+before the loggers.
 */}}
 {{- define "zeek-zmq-shipper.terminationGracePeriodSeconds" -}}
 {{- $lingerMs := int .Values.linger }}
@@ -227,10 +235,129 @@ plus a margin.
 {{- $lingerMs = max $lingerMs (int .linger) }}
 {{- end }}
 {{- end }}
+{{- $clusterS := 0 }}
 {{- if eq .Values.mode "sensor" }}
 {{- $lingerMs = add $lingerMs (int .Values.zeek.writerLingerMs) }}
+{{- if gt (int .Values.zeek.workers) 1 }}
+{{- $clusterS = int .Values.zeek.clusterStopSeconds }}
 {{- end }}
-{{- add (div (add $lingerMs 999) 1000) (int .Values.terminationGraceMarginSeconds) }}
+{{- end }}
+{{- add (div (add $lingerMs 999) 1000) $clusterS (int .Values.terminationGraceMarginSeconds) }}
+{{- end }}
+
+{{/*
+The nodes of a Zeek cluster (zeek.workers above 1), as a JSON list of {name, role}, in the
+order the Zeek container lays them out and gives them ports: the manager, the loggers, the
+proxy, the workers. Empty for a single Zeek process.
+*/}}
+{{- define "zeek-zmq-shipper.zeekClusterNodes" -}}
+{{- $nodes := list }}
+{{- if gt (int .Values.zeek.workers) 1 }}
+{{- $nodes = list (dict "name" "manager" "role" "manager") }}
+{{- range $i := until (int .Values.zeek.loggers) }}
+{{- $nodes = append $nodes (dict "name" (printf "logger-%d" (add1 $i)) "role" "logger") }}
+{{- end }}
+{{- $nodes = append $nodes (dict "name" "proxy-1" "role" "proxy") }}
+{{- range $i := until (int .Values.zeek.workers) }}
+{{- $nodes = append $nodes (dict "name" (printf "worker-%d" (add1 $i)) "role" "worker") }}
+{{- end }}
+{{- end }}
+{{- toJson $nodes }}
+{{- end }}
+
+{{/*
+Zeek's telemetry ports (sensor mode), as a JSON list of {name, port, node}: none with
+zeek.telemetryPort 0; one, zeek-telemetry, for a single Zeek process; in a cluster one per
+node, from zeek.telemetryPort on in the nodes' order. Port names are the node names (at
+most 15 characters, as Kubernetes wants: zeek-worker-256).
+*/}}
+{{- define "zeek-zmq-shipper.zeekTelemetryPorts" -}}
+{{- $ports := list }}
+{{- $first := int .Values.zeek.telemetryPort }}
+{{- if and (eq .Values.mode "sensor") (gt $first 0) }}
+{{- $nodes := include "zeek-zmq-shipper.zeekClusterNodes" . | fromJsonArray }}
+{{- range $i, $node := $nodes }}
+{{- $ports = append $ports (dict "name" (printf "zeek-%s" $node.name) "port" (add $first $i) "node" $node.name) }}
+{{- end }}
+{{- if not $nodes }}
+{{- $ports = list (dict "name" "zeek-telemetry" "port" $first "node" "") }}
+{{- end }}
+{{- end }}
+{{- toJson $ports }}
+{{- end }}
+
+{{/*
+A Kubernetes quantity as a whole number of the unit given: millicores of a CPU quantity
+("500m", "1.5", 2) or bytes of a memory quantity ("512Mi", "1G"). Called with
+(list quantity "cpu"|"memory" what), where "what" names the value in the error.
+*/}}
+{{- define "zeek-zmq-shipper.quantity" -}}
+{{- $text := toString (index . 0) }}
+{{- $number := regexFind "^[0-9.]+([eE][0-9]+)?" $text }}
+{{- $unit := trimPrefix $number $text }}
+{{- if not (kindIs "string" (index . 0)) }}
+{{- /* A YAML number (toString may have written it as 2e+09). */}}
+{{- $number = index . 0 }}
+{{- $unit = "" }}
+{{- end }}
+{{- $factors := dict "" 1.0 }}
+{{- if eq (index . 1) "cpu" }}
+{{- $factors = dict "" 1000.0 "m" 1.0 }}
+{{- else }}
+{{- $factors = dict "" 1.0 "k" 1e3 "M" 1e6 "G" 1e9 "T" 1e12 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 }}
+{{- end }}
+{{- if or (eq (toString $number) "") (not (hasKey $factors $unit)) }}
+{{- fail (printf "%s is %q: to add the workers' share to it the chart reads %s" (index . 2) $text (ternary "cores or millicores (such as 2 or 500m)" "bytes with a k, M, G, T, Ki, Mi, Gi or Ti suffix (such as 512Mi)" (eq (index . 1) "cpu"))) }}
+{{- end }}
+{{- mulf (float64 $number) (get $factors $unit) | ceil | int64 }}
+{{- end }}
+
+{{/*
+The Zeek container's resources. zeek.resources is what one Zeek process needs; in a cluster
+(zeek.workers above 1) it stands for the manager, the loggers and the proxy, and each worker
+adds its share to the requests and to the limits that are set:
+
+  cpu    += zeek.workers * zeek.perWorker.cpu                                   (millicores)
+  memory += zeek.workers * (zeek.perWorker.memoryMiB + zeek.afPacketBufferMiB)  (MiB)
+
+(each worker's AF_PACKET ring is memory of the pod). Disk logs request their volume's size
+as ephemeral storage, unless zeek.resources requests ephemeral storage itself.
+*/}}
+{{- define "zeek-zmq-shipper.zeekResources" -}}
+{{- $resources := deepCopy .Values.zeek.resources }}
+{{- $workers := int .Values.zeek.workers }}
+{{- if gt $workers 1 }}
+{{- $share := dict
+  "cpu" (mul $workers (int .Values.zeek.perWorker.cpu))
+  "memory" (mul $workers (add (int .Values.zeek.perWorker.memoryMiB) (int .Values.zeek.afPacketBufferMiB)))
+}}
+{{- $_ := set $resources "requests" (get $resources "requests" | default dict) }}
+{{- range $kind := list "requests" "limits" }}
+{{- $set := get $resources $kind }}
+{{- range $resource := list "cpu" "memory" }}
+{{- if or (eq $kind "requests") (hasKey ($set | default dict) $resource) }}
+{{- $base := int64 0 }}
+{{- if hasKey $set $resource }}
+{{- $base = include "zeek-zmq-shipper.quantity" (list (get $set $resource) $resource (printf "zeek.resources.%s.%s" $kind $resource)) | int64 }}
+{{- end }}
+{{- if eq $resource "cpu" }}
+{{- $_ := set $set "cpu" (printf "%dm" (add $base (get $share "cpu"))) }}
+{{- else }}
+{{- $mib := divf $base 1048576 | ceil | int64 }}
+{{- $_ := set $set "memory" (printf "%dMi" (add $mib (get $share "memory"))) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- if .Values.zeek.diskLogs }}
+{{- $requests := get $resources "requests" | default dict }}
+{{- if not (hasKey $requests "ephemeral-storage") }}
+{{- $_ := set $requests "ephemeral-storage" .Values.zeek.diskLogsSizeLimit }}
+{{- $_ := set $resources "requests" $requests }}
+{{- end }}
+{{- end }}
+{{- toYaml $resources }}
 {{- end }}
 
 {{/*
@@ -249,12 +376,45 @@ workload's template.
 {{- end }}
 {{- $ports = set $ports $port "relay.inputPort" }}
 {{- end }}
-{{- if and (eq .Values.mode "sensor") (gt (int .Values.zeek.telemetryPort) 0) }}
-{{- $port := toString (int .Values.zeek.telemetryPort) }}
-{{- if hasKey $ports $port }}
-{{- fail (printf "zeek.telemetryPort %s is also %s" $port (get $ports $port)) }}
+{{- if eq .Values.mode "sensor" }}
+{{- $workers := int .Values.zeek.workers }}
+{{- /* The Zeek container's own checks, here at install time rather than in a crash loop. */}}
+{{- if and (gt (int .Values.zeek.loggers) 1) (eq (int .Values.zeek.workers) 1) }}
+{{- fail (printf "zeek.loggers is %d: more than one logger needs a cluster, zeek.workers above 1" (int .Values.zeek.loggers)) }}
 {{- end }}
-{{- $ports = set $ports $port "zeek.telemetryPort" }}
+{{- if and .Values.zeek.workerCpus (eq (int .Values.zeek.workers) 1) }}
+{{- fail "zeek.workerCpus pins a cluster's workers: it applies with zeek.workers above 1" }}
+{{- end }}
+{{- if and .Values.zeek.workerCpus (lt (len .Values.zeek.workerCpus) $workers) }}
+{{- fail (printf "zeek.workerCpus names %d CPUs for zeek.workers %d: give one CPU per worker, or none" (len .Values.zeek.workerCpus) $workers) }}
+{{- end }}
+{{- /* Every port a sensor takes on the node: Zeek's telemetry (one per cluster node) on the
+node's IP, and a cluster's own ports on 127.0.0.1, which the node shares as well. */}}
+{{- $telemetry := include "zeek-zmq-shipper.zeekTelemetryPorts" . | fromJsonArray }}
+{{- $last := sub (add (int .Values.zeek.telemetryPort) (len $telemetry)) 1 }}
+{{- if gt $last 65535 }}
+{{- fail (printf "zeek.telemetryPort %d gives Zeek's %d cluster nodes the ports up to %d, beyond 65535: lower it" (int .Values.zeek.telemetryPort) (len $telemetry) $last) }}
+{{- end }}
+{{- range $telemetry }}
+{{- $port := toString (int .port) }}
+{{- $what := ternary "zeek.telemetryPort" (printf "the telemetry port of Zeek's %s (zeek.telemetryPort + %d)" .node (sub (int .port) (int $.Values.zeek.telemetryPort))) (eq (int .port) (int $.Values.zeek.telemetryPort)) }}
+{{- if hasKey $ports $port }}
+{{- fail (printf "%s %s is also %s" $what $port (get $ports $port)) }}
+{{- end }}
+{{- $ports = set $ports $port $what }}
+{{- end }}
+{{- $offset := 0 }}
+{{- range include "zeek-zmq-shipper.zeekClusterNodes" . | fromJsonArray }}
+{{- if ne .role "worker" }}
+{{- $port := toString (add (int $.Values.zeek.clusterPort) $offset) }}
+{{- $what := ternary "zeek.clusterPort" (printf "the cluster port of Zeek's %s (zeek.clusterPort + %d)" .name $offset) (eq $offset 0) }}
+{{- if hasKey $ports $port }}
+{{- fail (printf "%s %s is also %s" $what $port (get $ports $port)) }}
+{{- end }}
+{{- $ports = set $ports $port $what }}
+{{- $offset = add1 $offset }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- range .Values.endpoints }}
 {{- if hasKey $names .name }}

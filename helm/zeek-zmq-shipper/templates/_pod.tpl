@@ -234,6 +234,20 @@ writes only into its emptyDirs.
       value: {{ .Values.zeek.diskLogs | quote }}
     - name: ZEEK_TELEMETRY_PORT
       value: {{ int .Values.zeek.telemetryPort | quote }}
+    # One Zeek process, or with more than one worker a cluster (manager, loggers, proxy,
+    # workers on AF_PACKET fan-out) whose ports are on 127.0.0.1 of the node.
+    - name: ZEEK_WORKERS
+      value: {{ int .Values.zeek.workers | quote }}
+    - name: ZEEK_LOGGERS
+      value: {{ int .Values.zeek.loggers | quote }}
+    - name: ZEEK_WORKER_CPUS
+      value: {{ join "," .Values.zeek.workerCpus | quote }}
+    - name: ZEEK_AF_PACKET_BUFFER_MB
+      value: {{ int .Values.zeek.afPacketBufferMiB | quote }}
+    - name: ZEEK_AF_PACKET_FANOUT_ID
+      value: {{ int .Values.zeek.afPacketFanoutId | quote }}
+    - name: ZEEK_CLUSTER_PORT
+      value: {{ int .Values.zeek.clusterPort | quote }}
     # Zeek's telemetry (Telemetry::metrics_address) listens on the node's own IP, not on
     # every address of the node.
     - name: ZEEK_DEFAULT_LISTEN_ADDRESS
@@ -248,14 +262,19 @@ writes only into its emptyDirs.
   envFrom:
     {{- toYaml . | nindent 4 }}
   {{- end }}
-  {{- if gt (int .Values.zeek.telemetryPort) 0 }}
+  {{- $telemetry := include "zeek-zmq-shipper.zeekTelemetryPorts" . | fromJsonArray }}
+  {{- if $telemetry }}
+  # Zeek's telemetry: one port, or one per cluster node (each node serves its own metrics).
   ports:
-    - name: zeek-telemetry
-      containerPort: {{ .Values.zeek.telemetryPort }}
+    {{- range $telemetry }}
+    - name: {{ .name }}
+      containerPort: {{ .port }}
       protocol: TCP
-  # Zeek's telemetry answers from Zeek's own process.
+    {{- end }}
+  # Zeek's telemetry answers from Zeek's own process (a cluster's manager: when any node
+  # ends, the container stops the whole cluster).
   livenessProbe:
-    {{- include "zeek-zmq-shipper.probe" (list (dict "httpGet" (dict "path" "/metrics" "port" "zeek-telemetry")) .Values.zeek.livenessProbe) | nindent 4 }}
+    {{- include "zeek-zmq-shipper.probe" (list (dict "httpGet" (dict "path" "/metrics" "port" (index $telemetry 0).name)) .Values.zeek.livenessProbe) | nindent 4 }}
   {{- else }}
   # Without telemetry, a zeek process alive in the container, not a zombie (the
   # entrypoint's wait for the shipper's socket is over once the shipper's startup probe passed).
@@ -263,18 +282,8 @@ writes only into its emptyDirs.
     {{- $alive := list "bash" "-c" "for p in /proc/[0-9]*; do [[ $(cat \"$p/comm\" 2>/dev/null) == zeek ]] && ! grep -qs '^State:[[:space:]]*Z' \"$p/status\" && exit 0; done; exit 1" }}
     {{- include "zeek-zmq-shipper.probe" (list (dict "exec" (dict "command" $alive)) .Values.zeek.livenessProbe) | nindent 4 }}
   {{- end }}
-  {{- $resources := deepCopy .Values.zeek.resources }}
-  {{- if .Values.zeek.diskLogs }}
-  {{- $requests := get $resources "requests" | default dict }}
-  {{- if not (hasKey $requests "ephemeral-storage") }}
-  {{- $_ := set $requests "ephemeral-storage" .Values.zeek.diskLogsSizeLimit }}
-  {{- $_ := set $resources "requests" $requests }}
-  {{- end }}
-  {{- end }}
-  {{- with $resources }}
   resources:
-    {{- toYaml . | nindent 4 }}
-  {{- end }}
+    {{- include "zeek-zmq-shipper.zeekResources" . | nindent 4 }}
   securityContext:
     allowPrivilegeEscalation: false
     readOnlyRootFilesystem: true
