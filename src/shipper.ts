@@ -9,6 +9,7 @@ import { RateLimitedLog, type Logger } from './logger.ts'
 import { createMetricsRegistry } from './metrics/shipper-metrics.ts'
 import { Endpoint, type EndpointSummary } from './output/endpoint.ts'
 import { RecordRouter } from './router/record-router.ts'
+import { ShipperSecurity } from './security/socket-security.ts'
 import type { Registry } from 'prom-client'
 
 export interface Readiness {
@@ -24,6 +25,7 @@ export class Shipper {
   readonly router: RecordRouter
   readonly input: ZeekInput
   readonly registry: Registry
+  readonly security: ShipperSecurity
   readonly #logger: Logger
   #stopping = false
 
@@ -32,10 +34,13 @@ export class Shipper {
     this.#logger = logger
     const warnings = new RateLimitedLog(logger)
     this.stats = new InputStats(warnings)
-    this.endpoints = config.endpoints.map((endpoint) => new Endpoint(endpoint, logger, warnings))
+    const security = new ShipperSecurity(config.curveCert, logger, warnings)
+    this.security = security
+    this.endpoints = config.endpoints.map((endpoint) => new Endpoint(endpoint, logger, warnings, (socket) => security.apply(socket, endpoint.name, endpoint.access)))
     this.router = new RecordRouter(this.endpoints, this.stats)
-    this.input = new ZeekInput(config.inputs, this.router, this.stats, config.maxRecordBytes, logger)
-    this.registry = createMetricsRegistry({ input: this.stats, endpoints: this.endpoints, paths: () => this.router.paths.paths })
+    const secureInput = (socket: Parameters<ShipperSecurity['apply']>[0], _address: string, index: number): void => security.apply(socket, 'input', config.inputAccess[index])
+    this.input = new ZeekInput(config.inputs, this.router, this.stats, config.maxRecordBytes, logger, secureInput)
+    this.registry = createMetricsRegistry({ input: this.stats, endpoints: this.endpoints, paths: () => this.router.paths.paths, auth: security.stats })
   }
 
   readiness(): Readiness {
@@ -48,6 +53,8 @@ export class Shipper {
 
   async start(): Promise<void> {
     try {
+      // The ZAP handler first: a peer may knock as soon as a protected socket binds.
+      await this.security.open([...this.config.endpoints.map((e) => e.access), ...this.config.inputAccess])
       for (const endpoint of this.endpoints) {
         await endpoint.open()
         this.#logger.info({ endpoint: endpoint.name, address: endpoint.address, mode: endpoint.config.mode, hwm: endpoint.config.hwm }, 'endpoint open')
@@ -65,6 +72,7 @@ export class Shipper {
     this.#stopping = true
     await this.input.close()
     for (const endpoint of this.endpoints) endpoint.close(0)
+    await this.security.close()
   }
 
   /**
@@ -76,6 +84,8 @@ export class Shipper {
     await this.input.close()
     const started = Date.now()
     await Promise.all(this.endpoints.map((endpoint) => endpoint.drain(started + endpoint.config.lingerMs)))
-    return this.endpoints.map((endpoint) => endpoint.close(started + endpoint.config.lingerMs - Date.now()))
+    const summaries = this.endpoints.map((endpoint) => endpoint.close(started + endpoint.config.lingerMs - Date.now()))
+    await this.security.close()
+    return summaries
   }
 }

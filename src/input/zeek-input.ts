@@ -31,6 +31,9 @@ export function checkFraming(message: ZeekMessage, maxRecordBytes: number): Reje
   return undefined
 }
 
+/** Sets the socket's security options for one address before it is bound: owned by the shipper. */
+export type SecureBind = (socket: Subscriber, address: string, index: number) => void
+
 export class ZeekInput {
   readonly addresses: readonly string[]
   readonly #socket = new Subscriber()
@@ -45,13 +48,15 @@ export class ZeekInput {
   /** Messages received, to see whether the receive loop still makes progress on shutdown. */
   #received = 0
   #done: Promise<void> = Promise.resolve()
+  readonly #secure: SecureBind | undefined
 
-  constructor(addresses: readonly string[], router: RecordRouter, stats: InputStats, maxRecordBytes: number, logger: Logger) {
+  constructor(addresses: readonly string[], router: RecordRouter, stats: InputStats, maxRecordBytes: number, logger: Logger, secure?: SecureBind) {
     this.addresses = addresses
     this.#router = router
     this.#stats = stats
     this.#maxRecordBytes = maxRecordBytes
     this.#logger = logger.child({ component: 'input' })
+    this.#secure = secure
     this.#socket.subscribe()
   }
 
@@ -65,8 +70,9 @@ export class ZeekInput {
   }
 
   async bind(): Promise<void> {
-    for (const address of this.addresses) {
+    for (const [index, address] of this.addresses.entries()) {
       try {
+        this.#secure?.(this.#socket, address, index)
         await makeIpcDirectory(address)
         await this.#socket.bind(address)
       } catch (cause) {

@@ -77,7 +77,14 @@ export const ENDPOINT_PEERS = {
   name: 'zeek_zmq_endpoint_peers',
   type: 'gauge',
   labels: ['endpoint'],
-  help: 'Subscribers connected to the endpoint (ZeroMQ connections that completed their handshake).',
+  help: 'Subscribers connected to the endpoint (ZeroMQ connections that completed their handshake, CURVE and ZAP included: refused peers never count).',
+} as const satisfies MetricSpec
+
+export const AUTH_REJECTED = {
+  name: 'zeek_zmq_auth_rejected_total',
+  type: 'counter',
+  labels: ['socket', 'reason'],
+  help: 'Peers refused by a protected endpoint or input (socket: the endpoint name or input): address (outside allow), unknown_key (a CURVE key not among its clients), mechanism (no CURVE at a CURVE socket), handshake (a failed CURVE handshake, such as a client that encrypted to another server key).',
 } as const satisfies MetricSpec
 
 export const SHIPPER_METRICS: readonly MetricSpec[] = [
@@ -91,4 +98,5 @@ export const SHIPPER_METRICS: readonly MetricSpec[] = [
   ENDPOINT_QUEUE_RECORDS,
   ENDPOINT_QUEUE_CAPACITY,
   ENDPOINT_PEERS,
+  AUTH_REJECTED,
 ]

@@ -5,6 +5,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
 import { REJECT_REASONS, type InputStats } from '../input/input-stats.ts'
 import type { Endpoint } from '../output/endpoint.ts'
 import type { LogPath } from '../router/path-table.ts'
+import { AUTH_REJECT_REASONS, type AuthStats } from '../security/auth-stats.ts'
 import * as names from './metric-names.ts'
 import type { MetricSpec } from './metric-names.ts'
 
@@ -12,6 +13,7 @@ export interface MetricSource {
   readonly input: InputStats
   readonly endpoints: readonly Endpoint[]
   paths(): readonly LogPath[]
+  readonly auth?: AuthStats
 }
 
 type Labels = Record<string, string>
@@ -69,5 +71,8 @@ export function createMetricsRegistry(source: MetricSource): Registry {
   register(registry, names.ENDPOINT_QUEUE_RECORDS, perEndpoint(source, (e) => e.queue.length))
   register(registry, names.ENDPOINT_QUEUE_CAPACITY, perEndpoint(source, (e) => e.queue.capacity))
   register(registry, names.ENDPOINT_PEERS, perEndpoint(source, (e) => e.peers))
+  register(registry, names.AUTH_REJECTED, function* () {
+    for (const [socket, counts] of source.auth?.rejected ?? []) for (const reason of AUTH_REJECT_REASONS) yield [{ socket, reason }, counts[reason]]
+  })
   return registry
 }

@@ -33,6 +33,9 @@ export interface EndpointCounters {
   readonly sentByPath: Float64Array
 }
 
+/** Sets a socket's security options before it binds or connects: owned by the shipper. */
+export type SecureSocket = (socket: XPublisher) => void
+
 export interface EndpointSummary {
   readonly endpoint: string
   readonly sent: number
@@ -63,13 +66,15 @@ export class Endpoint {
   #open = false
   #closed = false
   #drainWaiters: Array<() => void> = []
+  readonly #secure: SecureSocket | undefined
 
-  constructor(config: EndpointConfig, logger: Logger, warnings: RateLimitedLog) {
+  constructor(config: EndpointConfig, logger: Logger, warnings: RateLimitedLog, secure?: SecureSocket) {
     this.config = config
     this.queue = new EndpointQueue(config.hwm)
     this.#logger = logger.child({ endpoint: config.name })
     this.#warnings = warnings
     this.#socket = createEndpointSocket(config)
+    this.#secure = secure
   }
 
   get name(): string {
@@ -103,6 +108,7 @@ export class Endpoint {
     // starts only here, before bind or connect (no event is missed), once the socket is in use.
     this.#peers = new PeerCount(this.#socket)
     try {
+      this.#secure?.(this.#socket)
       if (this.config.mode === 'bind') {
         await makeIpcDirectory(this.config.address)
         await this.#socket.bind(this.config.address)

