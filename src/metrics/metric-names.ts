@@ -84,7 +84,7 @@ export const AUTH_REJECTED = {
   name: 'zeek_zmq_auth_rejected_total',
   type: 'counter',
   labels: ['socket', 'reason'],
-  help: 'Peers refused by a protected endpoint or input (socket: the endpoint name or input): address (outside allow), unknown_key (a CURVE key not among its clients), mechanism (no CURVE at a CURVE socket), handshake (a failed CURVE handshake, such as a client that encrypted to another server key).',
+  help: 'Peers refused by a protected endpoint or input (socket: the endpoint name or input): address (outside allow), unknown_key (a CURVE key not among its clients), mechanism (no CURVE at a CURVE socket, or a connection closed before its handshake), handshake (a failed CURVE handshake, such as a client that encrypted to another server key).',
 } as const satisfies MetricSpec
 
 export const SHIPPER_METRICS: readonly MetricSpec[] = [

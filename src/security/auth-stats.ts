@@ -7,7 +7,7 @@ import type { RateLimitedLog } from '../logger.ts'
 export const AUTH_REJECT_REASONS = [
   'address', // the peer's address is outside the socket's allow list
   'unknown_key', // a CURVE client whose public key is not among the socket's clients
-  'mechanism', // a peer without CURVE at a CURVE server (or with CURVE at a plain socket)
+  'mechanism', // a peer without CURVE at a CURVE server (or with CURVE at a plain one), or gone before its handshake
   'handshake', // a CURVE handshake that failed: a client that encrypted to another server key, or garbage
 ] as const
 

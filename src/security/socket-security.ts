@@ -52,10 +52,12 @@ export class ShipperSecurity {
     if (access?.curve !== undefined) {
       const cert = this.#cert
       if (cert === undefined) throw new Error('CURVE without a certificate: the configuration should have refused this')
+      // libzmq's CURVE_SERVER option sets the mechanism too (false: NULL), so it comes
+      // before the keys, which set CURVE.
+      options.curveServer = access.curve === 'server'
       options.curvePublicKey = cert.publicKey
       options.curveSecretKey = cert.secretKey()
       if (access.curve === 'client') options.curveServerKey = access.serverKey ?? null
-      options.curveServer = access.curve === 'server'
       this.#secured.add(socket)
     } else if (secured) {
       options.curveServer = false // the NULL mechanism again
@@ -76,11 +78,44 @@ export class ShipperSecurity {
     if (access?.curve === 'client') this.#watchClient(socket, label, access)
   }
 
+  /**
+   * Refusals that never reach ZAP. A peer of another mechanism usually shows as a
+   * protocol error, but when it closes first (libzmq does, on seeing the server's greeting)
+   * the kernel may discard its greeting with the connection, and all that is left to see
+   * is a broken connection, or an accepted one that ended before any handshake result. Connections carry
+   * no identity in these events, so they are matched by count, as PeerCount does.
+   */
   #watchServer(socket: Socket, label: string): void {
     if (this.#watched.has(socket)) return
     this.#watched.add(socket)
+    let handshaking = 0
+    let failed = 0 // failed handshakes whose disconnect is still to come
+    const settle = (): void => {
+      if (handshaking > 0) handshaking--
+    }
+    socket.events.on('accept', () => handshaking++)
+    socket.events.on('handshake', settle)
+    socket.events.on('handshake:error:auth', () => {
+      settle() // counted by the ZAP handler, with the peer's address and key
+      failed++
+    })
     socket.events.on('handshake:error:protocol', ({ error }) => {
+      settle()
+      failed++
       this.stats.reject(label, error.code === 'ERR_ZMTP_MECHANISM_MISMATCH' ? 'mechanism' : 'handshake', {})
+    })
+    // A broken connection (EPIPE, ECONNRESET) during the greeting: the peer left first.
+    socket.events.on('handshake:error:other', () => {
+      settle()
+      failed++
+      this.stats.reject(label, 'mechanism', {})
+    })
+    socket.events.on('disconnect', () => {
+      if (failed > 0) failed--
+      else if (handshaking > 0) {
+        handshaking--
+        this.stats.reject(label, 'mechanism', {})
+      }
     })
   }
 

@@ -55,7 +55,16 @@ test('curve=server&clients=DIR&allow=CIDR: admitted, unknown, plain and refused-
   assert.deepEqual(siem.messages(), [...held, ...more], 'byte for byte, in order')
   assert.equal(await metric(url, 'zeek_zmq_endpoint_peers', { endpoint: 'secure' }), 1)
 
-  for (const refused of [stranger, plain, outsider]) assert.deepEqual(refused.messages(), [])
+  // Refusals while an admitted peer is connected leave it the only peer.
+  const before = (await rejected('mechanism')) + (await rejected('unknown_key'))
+  const late = [
+    await pyzmqPeer(t, { role: 'sub', connect: endpoint }),
+    await pyzmqPeer(t, { role: 'sub', connect: endpoint, server_key: shipperCert.publicPath, cert: unknown.secretPath }),
+  ]
+  await waitFor(async () => (await rejected('mechanism')) + (await rejected('unknown_key')) >= before + 2, 'two more refusals')
+  assert.equal(await metric(url, 'zeek_zmq_endpoint_peers', { endpoint: 'secure' }), 1, 'still only the admitted peer')
+
+  for (const refused of [stranger, plain, outsider, ...late]) assert.deepEqual(refused.messages(), [])
   assert.equal(await rejected('handshake'), 0)
 
   // Logged with the address and a key prefix, rate-limited.
