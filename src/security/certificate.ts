@@ -110,21 +110,33 @@ export class CurveCertificate {
 }
 
 /**
- * Reads a secret certificate (NAME.key_secret). Like ssh with its keys, it is refused
- * when anyone but its owner may read or change it.
+ * What a secret certificate's mode may not allow, or a problem with its owner. Like ssh,
+ * nobody but its owner may read or change it; like PostgreSQL with its key, a file owned by
+ * root may also be readable by its group, which is how Kubernetes mounts a Secret for a
+ * pod with an fsGroup.
  */
+function checkSecretFile(path: string, stats: { uid: number; mode: number }): string | undefined {
+  const me = process.getuid?.()
+  const mode = stats.mode & 0o777
+  const octal = mode.toString(8).padStart(4, '0')
+  if (me !== undefined && stats.uid !== me && stats.uid !== 0) return `${path} holds a secret key and is owned by uid ${stats.uid}; it must belong to the shipper's user (uid ${me}) or root`
+  const rootsForOthers = me !== 0 && stats.uid === 0
+  if ((mode & (rootsForOthers ? 0o037 : 0o077)) !== 0) {
+    return `${path} holds a secret key and may be read or changed by others (mode ${octal}); chmod 600 it (or 400${rootsForOthers ? ', or 440 when root owns it' : ''})`
+  }
+  return undefined
+}
+
+/** Reads a secret certificate (NAME.key_secret), refused when others may read or change it (see checkSecretFile). */
 export function readSecretCertificate(path: string): CurveCertificate {
-  let mode: number
   try {
     const stats = statSync(path)
     if (!stats.isFile()) throw new CertificateProblem(`${path} is not a file`)
-    mode = stats.mode & 0o777
+    const problem = checkSecretFile(path, stats)
+    if (problem !== undefined) throw new CertificateProblem(problem)
   } catch (err) {
     if (err instanceof CertificateProblem) throw err
     throw new CertificateProblem(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
-  }
-  if ((mode & 0o077) !== 0) {
-    throw new CertificateProblem(`${path} holds a secret key and may be read or changed by others (mode ${mode.toString(8).padStart(4, '0')}); chmod 600 it (or 400)`)
   }
   const section = parseZpl(readText(path), path)
   const publicKey = checkKey(section.publicKey, 'public-key', path)

@@ -2,15 +2,18 @@
 // anything, naming the variable; no message holds a key.
 
 import assert from 'node:assert/strict'
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { loadConfig, type Env } from '../../src/config/load-config.ts'
 import { problemsOf } from '../helpers/config-problems.ts'
-import { spawnShipper } from '../cli/cli-process.ts'
+import { ROOT, spawnShipper } from '../cli/cli-process.ts'
 import { ipcDir } from '../helpers/sockets.ts'
 import { spawnKeygen } from '../cli/keygen-process.ts'
 import type { CertificatePair } from '../helpers/pyzmq.ts'
+
+const NOBODY = 65534
 
 interface Keys {
   readonly dir: string
@@ -147,4 +150,33 @@ describe('CURVE configuration', () => {
       for (const key of [k.shipper.secretKey, k.client.secretKey, k.shipper.publicKey]) assert.ok(!(shipper.stdout() + shipper.stderr()).includes(key))
     }
   })
+})
+
+test('a secret certificate owned by root may be readable by its group (a Kubernetes Secret with fsGroup), for a shipper that is not root', { skip: process.getuid?.() === 0 ? false : 'needs root to make files of root and run as nobody' }, async (t) => {
+  const k = await keys(t)
+  chmodSync(k.dir, 0o755)
+  const text = readFileSync(k.shipper.secretPath)
+  const file = (name: string, mode: number, uid: number, gid: number): string => {
+    const path = join(k.dir, name)
+    writeFileSync(path, text)
+    chmodSync(path, mode)
+    chownSync(path, uid, gid)
+    return path
+  }
+  const cases: Array<[string, string]> = [
+    [file('fsgroup.key_secret', 0o440, 0, NOBODY), 'ok'],
+    [file('root-group-write.key_secret', 0o460, 0, NOBODY), 'may be read or changed by others (mode 0460)'],
+    [file('root-others.key_secret', 0o444, 0, NOBODY), 'may be read or changed by others (mode 0444)'],
+    [file('someone-else.key_secret', 0o400, 1, NOBODY), 'is owned by uid 1'],
+  ]
+  // Reads each certificate as nobody, as a shipper run by an unprivileged user would.
+  const script = `process.setgid(${NOBODY}); process.setuid(${NOBODY})
+const { readSecretCertificate } = await import(${JSON.stringify(join(ROOT, 'src/security/certificate.ts'))})
+for (const path of process.argv.slice(1)) {
+  try { readSecretCertificate(path); console.log('ok') } catch (err) { console.log(err.message) }
+}`
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script, ...cases.map(([path]) => path)], { encoding: 'utf8' })
+  assert.equal(result.status, 0, result.stderr)
+  const lines = result.stdout.trim().split('\n')
+  cases.forEach(([path, expected], i) => assert.ok(lines[i]!.includes(expected), `${path}: ${lines[i]}`))
 })
