@@ -8,6 +8,7 @@ import { curveKeyPair, Subscriber } from 'zeromq'
 import { clearIpcPaths } from '../config/ipc-socket-file.ts'
 import { parseZmqAddress } from '../config/zmq-address.ts'
 import { ShipperError } from '../errors.ts'
+import { onClientHandshakeFailure } from '../security/client-handshake.ts'
 import { CertificateProblem, readPublicCertificate, readSecretCertificate, type CurveCertificate } from '../security/certificate.ts'
 import { checkPathPattern, compilePathFilter, splitList, type PathPredicate } from '../router/path-filter.ts'
 
@@ -203,6 +204,19 @@ async function writeLine(line: string): Promise<void> {
   if (!process.stdout.write(line)) await once(process.stdout, 'drain')
 }
 
+/**
+ * A CURVE server that refuses tail, or does not hold the secret key of --curve-server-key,
+ * just closes the connection: say so once, or tail would wait in silence.
+ */
+function watchCurveHandshake(socket: Subscriber): void {
+  let said = false
+  onClientHandshakeFailure(socket, () => {
+    if (said) return
+    said = true
+    process.stderr.write('zeek-zmq-shipper tail: the CURVE handshake failed: is --curve-server-key the endpoint\'s public certificate, and --curve-cert among its clients? (retrying)\n')
+  })
+}
+
 export async function tail(options: TailOptions): Promise<void> {
   const socket = new Subscriber({ linger: 0 })
   if (options.curve !== undefined) {
@@ -210,6 +224,7 @@ export async function tail(options: TailOptions): Promise<void> {
     socket.curveServerKey = options.curve.serverKey
     socket.curvePublicKey = own.publicKey
     socket.curveSecretKey = own.secretKey
+    watchCurveHandshake(socket)
   }
   socket.subscribe()
   const stop = (): void => {

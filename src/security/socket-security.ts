@@ -7,6 +7,7 @@
 import type { Socket } from 'zeromq'
 import type { Logger, RateLimitedLog } from '../logger.ts'
 import { AuthStats } from './auth-stats.ts'
+import { onClientHandshakeFailure } from './client-handshake.ts'
 import type { CurveCertificate } from './certificate.ts'
 import { keyPrefix } from './key-prefix.ts'
 import { asksZap, OPEN_ACCESS, type SocketAccess } from './socket-access.ts'
@@ -123,20 +124,12 @@ export class ShipperSecurity {
   #watchClient(socket: Socket, label: string, access: SocketAccess): void {
     if (this.#watched.has(socket)) return
     this.#watched.add(socket)
-    let handshaking = false
-    const complain = (): void =>
+    onClientHandshakeFailure(socket, () =>
       this.#warnings.warn(
         `curve-client-${label}`,
         () => ({ endpoint: label, serverKeyPath: access.serverKeyPath, serverKey: keyPrefix(access.serverKey ?? '') }),
         'the CURVE handshake with the server failed: is server_key the public certificate of the server at this address?',
-      )
-    socket.events.on('connect', () => (handshaking = true))
-    socket.events.on('handshake', () => (handshaking = false))
-    socket.events.on('handshake:error:protocol', complain)
-    socket.events.on('handshake:error:auth', complain)
-    socket.events.on('disconnect', () => {
-      if (handshaking) complain()
-      handshaking = false
-    })
+      ),
+    )
   }
 }

@@ -34,6 +34,7 @@ test('tail --curve-server-key [--curve-cert]: prints what a CURVE endpoint sends
   assert.equal(line, `{"_path":"${path.toString()}",${record.toString().slice(1)}`)
   assert.deepEqual(await any.stdoutLines(1), [line])
   assert.equal(stranger.stdout(), '')
+  await stranger.stderrMatching(/the CURVE handshake failed: is --curve-server-key the endpoint's public certificate, and --curve-cert among its clients\?/)
 })
 
 test('tail: --curve-cert alone, CURVE with --bind, or a secret certificate others may read: exit 64', async (t) => {
