@@ -38,8 +38,7 @@ export class Shipper {
     this.security = security
     this.endpoints = config.endpoints.map((endpoint) => new Endpoint(endpoint, logger, warnings, (socket) => security.apply(socket, endpoint.name, endpoint.access)))
     this.router = new RecordRouter(this.endpoints, this.stats)
-    const secureInput = (socket: Parameters<ShipperSecurity['apply']>[0], _address: string, index: number): void => security.apply(socket, 'input', config.inputAccess[index])
-    this.input = new ZeekInput(config.inputs, this.router, this.stats, config.maxRecordBytes, logger, secureInput)
+    this.input = new ZeekInput(config.inputs, this.router, this.stats, config.maxRecordBytes, logger, (socket, _address, index) => security.apply(socket, 'input', config.inputAccess[index]))
     this.registry = createMetricsRegistry({ input: this.stats, endpoints: this.endpoints, paths: () => this.router.paths.paths, auth: security.stats })
   }
 

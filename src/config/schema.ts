@@ -84,7 +84,7 @@ convict.addFormats({
 
 export const schema = {
   inputs: {
-    doc: 'Where Zeek publishes: the input SUB socket binds on each of these addresses (white space, "," or ";" between them). An ipc socket\'s directory is created if missing; see "Addresses" for what an address may be and what may be at an ipc path. A tcp input takes the query parameters curve=server&clients=DIR and allow=CIDR,... (see "Security").',
+    doc: 'Where Zeek publishes: the input SUB socket binds on each of these addresses (white space, ";", or "," before the next address, between them). An ipc socket\'s directory is created if missing; see "Addresses" for what an address may be and what may be at an ipc path. A tcp input takes the query parameters curve=server&clients=DIR and allow=CIDR,... (see "Security").',
     format: 'zmq-inputs',
     default: ['ipc:///run/zeek-zmq/zeek.sock'],
     env: 'ZEEK_ZMQ_INPUTS',
