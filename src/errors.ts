@@ -5,6 +5,7 @@ export type ErrorCode =
   | 'ERR_CONFIG' // the settings are invalid; nothing was bound
   | 'ERR_BIND' // an input or endpoint socket could not bind or connect
   | 'ERR_USAGE' // the command line is wrong
+  | 'ERR_KEYGEN' // keygen could not write a key pair (one is there already)
 
 export class ShipperError extends Error {
   readonly code: ErrorCode;

@@ -10,6 +10,7 @@ import { createMetricsRegistry } from './metrics/shipper-metrics.ts'
 import { Endpoint, type EndpointSummary } from './output/endpoint.ts'
 import { MemoryBudget } from './queue/memory-budget.ts'
 import { RecordRouter } from './router/record-router.ts'
+import { ShipperSecurity } from './security/socket-security.ts'
 import type { Registry } from 'prom-client'
 
 export interface Readiness {
@@ -25,6 +26,7 @@ export class Shipper {
   readonly router: RecordRouter
   readonly input: ZeekInput
   readonly registry: Registry
+  readonly security: ShipperSecurity
   readonly #logger: Logger
   #stopping = false
 
@@ -34,10 +36,14 @@ export class Shipper {
     const warnings = new RateLimitedLog(logger)
     this.stats = new InputStats(warnings)
     const budget = new MemoryBudget(config.memoryLimitBytes)
-    this.endpoints = config.endpoints.map((endpoint) => new Endpoint(endpoint, logger, warnings, config.maxPaths, budget))
+    const security = new ShipperSecurity(config.curveCert, logger, warnings)
+    this.security = security
+    this.endpoints = config.endpoints.map(
+      (endpoint) => new Endpoint(endpoint, logger, warnings, config.maxPaths, budget, (socket) => security.apply(socket, endpoint.name, endpoint.access)),
+    )
     this.router = new RecordRouter(this.endpoints, this.stats, config)
-    this.input = new ZeekInput(config.inputs, this.router, this.stats, config.maxRecordBytes, logger)
-    this.registry = createMetricsRegistry({ input: this.stats, endpoints: this.endpoints, paths: () => this.router.paths.paths })
+    this.input = new ZeekInput(config.inputs, this.router, this.stats, config.maxRecordBytes, logger, (socket, _address, index) => security.apply(socket, 'input', config.inputAccess[index]))
+    this.registry = createMetricsRegistry({ input: this.stats, endpoints: this.endpoints, paths: () => this.router.paths.paths, auth: security.stats })
   }
 
   readiness(): Readiness {
@@ -50,6 +56,8 @@ export class Shipper {
 
   async start(): Promise<void> {
     try {
+      // The ZAP handler first: a peer may knock as soon as a protected socket binds.
+      await this.security.open([...this.config.endpoints.map((e) => e.access), ...this.config.inputAccess])
       for (const endpoint of this.endpoints) {
         await endpoint.open()
         this.#logger.info({ endpoint: endpoint.name, address: endpoint.address, mode: endpoint.config.mode, hwm: endpoint.config.hwm }, 'endpoint open')
@@ -69,6 +77,7 @@ export class Shipper {
     this.router.stopExpiry()
     await this.input.close()
     for (const endpoint of this.endpoints) endpoint.close(0)
+    await this.security.close()
   }
 
   /**
@@ -81,6 +90,8 @@ export class Shipper {
     await this.input.close()
     const started = Date.now()
     await Promise.all(this.endpoints.map((endpoint) => endpoint.drain(started + endpoint.config.lingerMs)))
-    return this.endpoints.map((endpoint) => endpoint.close(started + endpoint.config.lingerMs - Date.now()))
+    const summaries = this.endpoints.map((endpoint) => endpoint.close(started + endpoint.config.lingerMs - Date.now()))
+    await this.security.close()
+    return summaries
   }
 }

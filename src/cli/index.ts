@@ -18,11 +18,15 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
     summary: 'subscribe to an endpoint and print each record, one per line',
     main: async (args) => (await import('./tail.ts')).main(args),
   },
+  keygen: {
+    summary: 'write a CURVE key pair as ZeroMQ certificates NAME.key and NAME.key_secret',
+    main: async (args) => (await import('./keygen.ts')).main(args),
+  },
 }
 
 function usage(): string {
   const lines = Object.entries(SUBCOMMANDS).map(([name, command]) => `  ${name.padEnd(6)} ${command.summary}`)
-  return ['usage: zeek-zmq-shipper [run | tail ADDRESS ...] [--help]', '', 'subcommands:', ...lines].join('\n')
+  return ['usage: zeek-zmq-shipper [run | tail ADDRESS ... | keygen NAME [--dir DIR]] [--help]', '', 'subcommands:', ...lines].join('\n')
 }
 
 async function dispatch(argv: string[]): Promise<number> {

@@ -4,13 +4,16 @@
 
 import { once } from 'node:events'
 import { parseArgs } from 'node:util'
-import { Subscriber } from 'zeromq'
+import { curveKeyPair, Subscriber } from 'zeromq'
 import { clearIpcPaths } from '../config/ipc-socket-file.ts'
 import { parseZmqAddress } from '../config/zmq-address.ts'
 import { ShipperError } from '../errors.ts'
+import { onClientHandshakeFailure } from '../security/client-handshake.ts'
+import { CertificateProblem, readPublicCertificate, readSecretCertificate, type CurveCertificate } from '../security/certificate.ts'
 import { checkPathPattern, compilePathFilter, splitList, type PathPredicate } from '../router/path-filter.ts'
 
 const HELP = `usage: zeek-zmq-shipper tail ADDRESS [--bind] [--path LIST] [--format ndjson|pretty]
+                             [--curve-server-key PATH [--curve-cert PATH]]
 
 Subscribes to every Zeek log path published at ADDRESS and prints one record per line
 on standard output. Diagnostics go to standard error. SIGINT or SIGTERM stops it (exit 0).
@@ -24,6 +27,12 @@ on standard output. Diagnostics go to standard error. SIGINT or SIGTERM stops it
                        a record that is not a JSON object comes as "_raw" (default)
   --format pretty      a line for people: time, path, then key=value pairs, with control
                        and bidirectional characters escaped
+  --curve-server-key PATH
+                       connect as a CURVE client to an endpoint with curve=server whose
+                       public certificate is PATH (the shipper's NAME.key)
+  --curve-cert PATH    tail's own secret certificate (NAME.key_secret, mode 0600), whose
+                       public one is in the endpoint's clients directory; without it tail
+                       uses a throwaway key pair, which only clients=* admits
   -h, --help           this text
 
 examples:
@@ -39,6 +48,8 @@ export interface TailOptions {
   readonly bind: boolean
   readonly accept: PathPredicate
   readonly format: Format
+  /** CURVE: the endpoint's public key, and tail's own key pair. */
+  readonly curve?: { readonly serverKey: string; readonly cert?: CurveCertificate }
 }
 
 function usageError(message: string): ShipperError {
@@ -56,6 +67,8 @@ export function parseTailArgs(args: string[]): TailOptions | 'help' {
         bind: { type: 'boolean', default: false },
         path: { type: 'string' },
         format: { type: 'string', default: 'ndjson' },
+        'curve-server-key': { type: 'string' },
+        'curve-cert': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     })
@@ -79,7 +92,22 @@ export function parseTailArgs(args: string[]): TailOptions | 'help' {
   const problems = include.map(checkPathPattern).filter((problem) => problem !== undefined)
   if (problems.length > 0) throw usageError(`--path: ${problems.join('; ')}`)
 
-  return { address, bind: values.bind, accept: compilePathFilter({ include, exclude: [] }), format: format as Format }
+  const curve = curveOptions(values['curve-server-key'], values['curve-cert'], values.bind)
+  return { address, bind: values.bind, accept: compilePathFilter({ include, exclude: [] }), format: format as Format, ...(curve === undefined ? {} : { curve }) }
+}
+
+function curveOptions(serverKeyPath: string | undefined, certPath: string | undefined, bind: boolean): TailOptions['curve'] {
+  if (serverKeyPath === undefined) {
+    if (certPath !== undefined) throw usageError('--curve-cert needs --curve-server-key, the public certificate of the endpoint')
+    return undefined
+  }
+  if (bind) throw usageError('--curve-server-key is for connecting to an endpoint with curve=server; it does not go with --bind')
+  try {
+    return { serverKey: readPublicCertificate(serverKeyPath), ...(certPath === undefined ? {} : { cert: readSecretCertificate(certPath) }) }
+  } catch (err) {
+    if (err instanceof CertificateProblem) throw usageError(err.message)
+    throw err
+  }
 }
 
 function isJsonSpace(code: number): boolean {
@@ -176,8 +204,28 @@ async function writeLine(line: string): Promise<void> {
   if (!process.stdout.write(line)) await once(process.stdout, 'drain')
 }
 
+/**
+ * A CURVE server that refuses tail, or does not hold the secret key of --curve-server-key,
+ * just closes the connection: say so once, or tail would wait in silence.
+ */
+function watchCurveHandshake(socket: Subscriber): void {
+  let said = false
+  onClientHandshakeFailure(socket, () => {
+    if (said) return
+    said = true
+    process.stderr.write('zeek-zmq-shipper tail: the CURVE handshake failed: is --curve-server-key the endpoint\'s public certificate, and --curve-cert among its clients? (retrying)\n')
+  })
+}
+
 export async function tail(options: TailOptions): Promise<void> {
   const socket = new Subscriber({ linger: 0 })
+  if (options.curve !== undefined) {
+    const own = options.curve.cert === undefined ? curveKeyPair() : { publicKey: options.curve.cert.publicKey, secretKey: options.curve.cert.secretKey() }
+    socket.curveServerKey = options.curve.serverKey
+    socket.curvePublicKey = own.publicKey
+    socket.curveSecretKey = own.secretKey
+    watchCurveHandshake(socket)
+  }
   socket.subscribe()
   const stop = (): void => {
     if (!socket.closed) socket.close()

@@ -6,7 +6,9 @@
 // with the same keys plus `address`.
 
 import { checkPathPattern, splitList } from '../router/path-filter.ts'
+import { ACCESS_KEYS, parseAccess, type SocketAccess } from '../security/socket-access.ts'
 import { MAX_INT32 } from './schema.ts'
+import { describeSpec, readSpec } from './spec-fields.ts'
 import { parseZmqAddress, type Transport } from './zmq-address.ts'
 
 export type EndpointMode = 'connect' | 'bind'
@@ -29,6 +31,8 @@ export interface EndpointConfig {
   readonly maxRecordBytes: number
   readonly maxTopicBytes: number
   readonly maxSubscriptions: number
+  /** CURVE and address allow-list (curve, clients, server_key, allow); absent: open to any peer. */
+  readonly access?: SocketAccess
 }
 
 /** What an endpoint falls back on where its spec is silent. */
@@ -49,50 +53,12 @@ export interface ParsedEndpoints {
   readonly problems: string[]
 }
 
-const KEYS = ['name', 'hwm', 'hwm_bytes', 'linger', 'include', 'exclude', 'mode'] as const
+const KEYS = ['name', 'hwm', 'hwm_bytes', 'linger', 'include', 'exclude', 'mode', ...ACCESS_KEYS] as const
 type Key = (typeof KEYS)[number]
-type RawFields = Partial<Record<Key, string>>
 
 /** Splits the ZEEK_ZMQ_ENDPOINTS text: specs separated by white space or ";". */
 export function splitSpecs(text: string): string[] {
   return text.split(/[\s;]+/).filter((spec) => spec !== '')
-}
-
-function isKey(key: string): key is Key {
-  return (KEYS as readonly string[]).includes(key)
-}
-
-function fromString(spec: string, problems: string[]): { address: string; fields: RawFields } {
-  const q = spec.indexOf('?')
-  const address = q === -1 ? spec : spec.slice(0, q)
-  const fields: RawFields = {}
-  if (q !== -1) {
-    for (const [key, value] of new URLSearchParams(spec.slice(q + 1))) {
-      if (!isKey(key)) problems.push(`unknown query parameter "${key}" (known: ${KEYS.join(', ')})`)
-      else if (fields[key] !== undefined) problems.push(`query parameter "${key}" given twice`)
-      else fields[key] = value
-    }
-  }
-  return { address, fields }
-}
-
-function fromObject(spec: Record<string, unknown>, problems: string[]): { address: string; fields: RawFields } {
-  const fields: RawFields = {}
-  let address = ''
-  for (const [key, value] of Object.entries(spec)) {
-    if (key === 'address') {
-      if (typeof value === 'string') address = value
-      else problems.push('"address" must be a string')
-    } else if (!isKey(key)) {
-      problems.push(`unknown key "${key}" (known: address, ${KEYS.join(', ')})`)
-    } else if (Array.isArray(value)) {
-      fields[key] = value.map(String).join(',')
-    } else if (value !== undefined && value !== null) {
-      fields[key] = String(value)
-    }
-  }
-  if (address === '' && !problems.some((p) => p.startsWith('"address"'))) problems.push('no "address"')
-  return { address, fields }
 }
 
 function wholeNumber(text: string, what: string, min: number, problems: string[]): number | undefined {
@@ -115,13 +81,8 @@ function patterns(text: string | undefined, fallback: readonly string[], what: s
 }
 
 function parseOne(spec: unknown, defaults: EndpointDefaults, problems: string[]): EndpointConfig | undefined {
-  let raw: { address: string; fields: RawFields }
-  if (typeof spec === 'string') raw = fromString(spec, problems)
-  else if (typeof spec === 'object' && spec !== null && !Array.isArray(spec)) raw = fromObject(spec as Record<string, unknown>, problems)
-  else {
-    problems.push(`must be a spec string or an object, not ${JSON.stringify(spec)}`)
-    return undefined
-  }
+  const raw = readSpec<Key>(spec, KEYS, problems)
+  if (raw === undefined) return undefined
   const { address, fields } = raw
 
   const mode = fields.mode ?? 'connect'
@@ -136,16 +97,14 @@ function parseOne(spec: unknown, defaults: EndpointDefaults, problems: string[])
   const exclude = patterns(fields.exclude, defaults.exclude, 'exclude', problems)
   const name = fields.name ?? address
   if (name.trim() === '') problems.push('name is empty')
+  const secured = ACCESS_KEYS.some((key) => fields[key] !== undefined)
+  const access = secured ? parseAccess(fields, { binds: mode === 'bind', transport: typeof parsed === 'object' ? parsed.transport : 'tcp' }, problems) : undefined
 
   if (problems.length > 0 || parsed === undefined || typeof parsed === 'string') return undefined
   if (hwm === undefined || hwmBytes === undefined || lingerMs === undefined) return undefined
   const { peerTimeoutMs, maxRecordBytes, maxTopicBytes, maxSubscriptions } = defaults
-  return { name, address, transport: parsed.transport, mode: mode as EndpointMode, hwm, hwmBytes, lingerMs, include, exclude, peerTimeoutMs, maxRecordBytes, maxTopicBytes, maxSubscriptions }
-}
-
-function describe(spec: unknown): string {
-  if (typeof spec === 'string') return spec
-  return JSON.stringify(spec)
+  const endpoint = { name, address, transport: parsed.transport, mode: mode as EndpointMode, hwm, hwmBytes, lingerMs, include, exclude, peerTimeoutMs, maxRecordBytes, maxTopicBytes, maxSubscriptions }
+  return access === undefined ? endpoint : { ...endpoint, access }
 }
 
 /**
@@ -161,7 +120,7 @@ export function parseEndpoints(specs: unknown, defaults: EndpointDefaults): Pars
   list.forEach((spec, index) => {
     const own: string[] = []
     const endpoint = parseOne(spec, defaults, own)
-    for (const problem of own) problems.push(`endpoint ${index + 1} (${describe(spec)}): ${problem}`)
+    for (const problem of own) problems.push(`endpoint ${index + 1} (${describeSpec(spec)}): ${problem}`)
     if (endpoint !== undefined) endpoints.push(endpoint)
   })
 

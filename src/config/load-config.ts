@@ -5,13 +5,20 @@
 import { readFileSync } from 'node:fs'
 import convict from 'convict'
 import { ShipperError } from '../errors.ts'
+import { CertificateProblem, readSecretCertificate, type CurveCertificate } from '../security/certificate.ts'
+import { loadAccessKeys, OPEN_ACCESS, type SocketAccess } from '../security/socket-access.ts'
 import { parseEndpoints, type EndpointConfig } from './endpoint-spec.ts'
+import { parseInputs } from './input-spec.ts'
 import { nearestName } from './nearest-name.ts'
 import { envOf, schema } from './schema.ts'
 import { resolveIpcPath } from './zmq-address.ts'
 
 export interface ShipperConfig {
   readonly inputs: readonly string[]
+  /** Who may publish into each input, by the index of its address. */
+  readonly inputAccess: readonly SocketAccess[]
+  /** The shipper's own CURVE key pair (ZEEK_ZMQ_CURVE_CERT), when set. */
+  readonly curveCert?: CurveCertificate
   readonly endpoints: readonly EndpointConfig[]
   readonly maxRecordBytes: number
   readonly maxPaths: number
@@ -98,9 +105,7 @@ export function bindersOf(inputs: readonly string[], endpoints: readonly Endpoin
  * Two sockets bound on one address: binding an ipc path takes it over from the socket
  * bound there before, silently, so this is caught here rather than at run time.
  */
-function bindClashes(inputs: unknown, endpoints: readonly EndpointConfig[], names: Record<Binder['kind'], string>): string[] {
-  // Inputs that are not even text (from a file) are reported by validation already.
-  const addresses = Array.isArray(inputs) ? inputs.filter((address): address is string => typeof address === 'string') : []
+function bindClashes(addresses: readonly string[], endpoints: readonly EndpointConfig[], names: Record<Binder['kind'], string>): string[] {
   const binders = bindersOf(addresses, endpoints)
     .filter(({ address }) => !address.endsWith(':*'))
     .map((binder) => ({ ...binder, key: bindKey(binder.address) }))
@@ -112,6 +117,29 @@ function bindClashes(inputs: unknown, endpoints: readonly EndpointConfig[], name
     problems.push(`${names[binder.kind]}: ${binder.address} is bound by both ${earlier.who} and ${binder.who}${spelling}`)
   })
   return problems
+}
+
+function loadKeys(access: SocketAccess, who: string, problems: string[]): SocketAccess {
+  const own: string[] = []
+  const loaded = loadAccessKeys(access, own)
+  for (const problem of own) problems.push(`${who}: ${problem}`)
+  return loaded
+}
+
+/** The shipper's key pair: required as soon as one socket speaks CURVE, and checked whenever it is set. */
+function readCurveCertificate(path: string, name: string, access: ReadonlyArray<SocketAccess | undefined>, problems: string[]): CurveCertificate | undefined {
+  const users = access.filter((a) => a?.curve !== undefined).length
+  if (path === '') {
+    if (users > 0) problems.push(`${name}: not set, but ${users} endpoint(s) or input(s) use curve=server or curve=client; give the path of the shipper's secret certificate (zeek-zmq-shipper keygen NAME writes one)`)
+    return undefined
+  }
+  try {
+    return readSecretCertificate(path)
+  } catch (err) {
+    if (!(err instanceof CertificateProblem)) throw err
+    problems.push(`${name}: ${err.message}`)
+    return undefined
+  }
 }
 
 export function loadConfig(env: Env): ShipperConfig {
@@ -152,14 +180,26 @@ export function loadConfig(env: Env): ShipperConfig {
   })
   const endpointsName = settingName('endpoints', file)
   for (const problem of parsed.problems) problems.push(`${endpointsName}: ${problem}`)
-  problems.push(...bindClashes(config.get('inputs'), parsed.endpoints, { input: settingName('inputs', file), endpoint: endpointsName }))
+  const inputs = parseInputs(config.get('inputs'))
+  const inputsName = settingName('inputs', file)
+  for (const problem of inputs.problems) problems.push(`${inputsName}: ${problem}`)
+  problems.push(...bindClashes(inputs.addresses, parsed.endpoints, { input: inputsName, endpoint: endpointsName }))
+
+  const curveCert = readCurveCertificate(config.get('curveCert'), settingName('curveCert', file), [...parsed.endpoints.map((e) => e.access), ...inputs.access], problems)
+  const endpoints = parsed.endpoints.map((endpoint) => {
+    if (endpoint.access === undefined) return endpoint
+    return { ...endpoint, access: loadKeys(endpoint.access, `${endpointsName}: endpoint "${endpoint.name}"`, problems) }
+  })
+  const inputAccess = inputs.access.map((access, i) => (access === OPEN_ACCESS ? access : loadKeys(access, `${inputsName}: input ${inputs.addresses[i]}`, problems)))
 
   if (problems.length > 0) {
     throw new ShipperError('ERR_CONFIG', `invalid configuration:\n  ${problems.join('\n  ')}`, { problems })
   }
   return {
-    inputs: config.get('inputs'),
-    endpoints: parsed.endpoints,
+    inputs: inputs.addresses,
+    inputAccess,
+    ...(curveCert === undefined ? {} : { curveCert }),
+    endpoints,
     maxRecordBytes: config.get('maxRecordBytes'),
     maxPaths: config.get('maxPaths'),
     pathIdleS: config.get('pathIdleS'),

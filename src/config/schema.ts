@@ -4,6 +4,7 @@
 
 import convict from 'convict'
 import { checkPathPattern, splitList } from '../router/path-filter.ts'
+import { inputAddressOf, splitInputs } from './input-spec.ts'
 import { parseZmqAddress } from './zmq-address.ts'
 
 /** The largest count or duration ZeroMQ's options and Node.js timers take (int32). */
@@ -32,10 +33,19 @@ function integerOrText(text: string): number | string {
   return /^\s*\d+\s*$/.test(text) ? Number(text) : text
 }
 
-const checkInputAddresses = listOf((address) => {
-  const parsed = parseZmqAddress(address, true)
-  return typeof parsed === 'string' ? parsed : undefined
-})
+// Spec strings have their addresses checked here; objects (from a config file) and the
+// query parameters are checked by parseInputs, see load-config.ts.
+function checkInputAddresses(value: unknown): void {
+  if (!Array.isArray(value)) throw new Error('must be a list')
+  const problems = value.map((entry) => {
+    if (typeof entry === 'object' && entry !== null && !Array.isArray(entry)) return undefined
+    if (typeof entry !== 'string') return `${JSON.stringify(entry)} is not a string or an object`
+    const parsed = parseZmqAddress(inputAddressOf(entry), true)
+    return typeof parsed === 'string' ? parsed : undefined
+  })
+  const found = problems.filter((p) => p !== undefined)
+  if (found.length > 0) throw new Error(found.join('; '))
+}
 
 convict.addFormats({
   'zmq-inputs': {
@@ -43,7 +53,7 @@ convict.addFormats({
       if (Array.isArray(value) && value.length === 0) throw new Error('no inputs: give at least one address for Zeek to publish to, such as ipc:///run/zeek-zmq/zeek.sock')
       checkInputAddresses(value)
     },
-    coerce: (text: string) => text.split(/[\s,;]+/).filter((address) => address !== ''),
+    coerce: splitInputs,
   },
   // Endpoint specs are checked as a whole by parseEndpoints, which needs the global
   // defaults too; see load-config.ts.
@@ -86,16 +96,22 @@ convict.addFormats({
 
 export const schema = {
   inputs: {
-    doc: 'Where Zeek publishes: the input SUB socket binds on each of these addresses (white space, "," or ";" between them). An ipc socket\'s directory is created if missing; see "Addresses" for what an address may be and what may be at an ipc path.',
+    doc: 'Where Zeek publishes: the input SUB socket binds on each of these addresses (white space, ";", or "," before the next address, between them). An ipc socket\'s directory is created if missing; see "Addresses" for what an address may be and what may be at an ipc path. A tcp input takes the query parameters curve=server&clients=DIR and allow=CIDR,... (see "Security").',
     format: 'zmq-inputs',
     default: ['ipc:///run/zeek-zmq/zeek.sock'],
     env: 'ZEEK_ZMQ_INPUTS',
   },
   endpoints: {
-    doc: 'Where records go: one or more endpoint specs (white space or ";" between them), each a ZeroMQ address with optional query parameters name, mode (connect|bind), hwm, hwm_bytes, linger, include and exclude. See "Endpoints".',
+    doc: 'Where records go: one or more endpoint specs (white space or ";" between them), each a ZeroMQ address with optional query parameters name, mode (connect|bind), hwm, hwm_bytes, linger, include, exclude, and curve, clients, server_key and allow (see "Security"). See "Endpoints".',
     format: 'endpoint-specs',
     default: '',
     env: 'ZEEK_ZMQ_ENDPOINTS',
+  },
+  curveCert: {
+    doc: 'The shipper\'s own CURVE key pair: the path of a secret certificate (NAME.key_secret, as `zeek-zmq-shipper keygen`, pyzmq\'s zmq.auth.create_certificates or CZMQ write it), readable by its owner only. Needed when an endpoint or input uses curve=server or curve=client. See "Security".',
+    format: String,
+    default: '',
+    env: 'ZEEK_ZMQ_CURVE_CERT',
   },
   hwm: {
     doc: "Default queue capacity of an endpoint, in records (the endpoint's hwm). When it is full, new records for that endpoint are dropped and counted.",

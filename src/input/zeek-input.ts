@@ -53,6 +53,9 @@ function watchDisconnects(socket: Subscriber, stats: InputStats): void {
   })
 }
 
+/** Sets the socket's security options for one address before it is bound: owned by the shipper. */
+export type SecureBind = (socket: Subscriber, address: string, index: number) => void
+
 export class ZeekInput {
   readonly addresses: readonly string[]
   readonly #socket: Subscriber
@@ -67,8 +70,9 @@ export class ZeekInput {
   /** Messages received, to see whether the receive loop still makes progress on shutdown. */
   #received = 0
   #done: Promise<void> = Promise.resolve()
+  readonly #secure: SecureBind | undefined
 
-  constructor(addresses: readonly string[], router: RecordRouter, stats: InputStats, maxRecordBytes: number, logger: Logger) {
+  constructor(addresses: readonly string[], router: RecordRouter, stats: InputStats, maxRecordBytes: number, logger: Logger, secure?: SecureBind) {
     this.addresses = addresses
     this.#router = router
     this.#stats = stats
@@ -78,6 +82,7 @@ export class ZeekInput {
     // publisher off: without it, a frame is read into memory whole, whatever size its
     // header announces, before checkFraming ever sees it.
     this.#socket = new Subscriber({ maxMessageSize: maxRecordBytes + MAX_PATH_BYTES })
+    this.#secure = secure
     this.#socket.subscribe()
   }
 
@@ -94,8 +99,9 @@ export class ZeekInput {
     // Watching the socket's events keeps Node.js running until the socket closes: start
     // only once the socket is in use, before the first connection can come.
     watchDisconnects(this.#socket, this.#stats)
-    for (const address of this.addresses) {
+    for (const [index, address] of this.addresses.entries()) {
       try {
+        this.#secure?.(this.#socket, address, index)
         await makeIpcDirectory(address)
         await this.#socket.bind(address)
       } catch (cause) {

@@ -98,7 +98,7 @@ export const ENDPOINT_PEERS = {
   name: 'zeek_zmq_endpoint_peers',
   type: 'gauge',
   labels: ['endpoint'],
-  help: 'Connections open on the endpoint (subscribers, and peers still in their handshake); at least 1 while it holds a subscription.',
+  help: 'Peers connected to the endpoint: on an open endpoint, connections (subscribers, and peers still in their handshake); on a CURVE or allow-listed endpoint, only peers that passed its checks. At least 1 while it holds a subscription.',
 } as const satisfies MetricSpec
 
 export const ENDPOINT_SUBSCRIPTIONS_REJECTED = {
@@ -106,6 +106,13 @@ export const ENDPOINT_SUBSCRIPTIONS_REJECTED = {
   type: 'counter',
   labels: ['endpoint', 'reason'],
   help: "Subscriptions an endpoint refused: topic_too_large (longer than ZEEK_ZMQ_MAX_TOPIC_BYTES) or too_many_subscriptions (past ZEEK_ZMQ_MAX_SUBSCRIPTIONS; the endpoint then drops all its connections).",
+} as const satisfies MetricSpec
+
+export const AUTH_REJECTED = {
+  name: 'zeek_zmq_auth_rejected_total',
+  type: 'counter',
+  labels: ['socket', 'reason'],
+  help: 'Peers refused by a protected endpoint or input (socket: the endpoint name or input): address (outside allow), unknown_key (a CURVE key not among its clients), mechanism (no CURVE at a CURVE socket, or a connection closed before its handshake), handshake (a failed CURVE handshake, such as a client that encrypted to another server key).',
 } as const satisfies MetricSpec
 
 export const SHIPPER_METRICS: readonly MetricSpec[] = [
@@ -123,4 +130,5 @@ export const SHIPPER_METRICS: readonly MetricSpec[] = [
   ENDPOINT_QUEUE_CAPACITY_BYTES,
   ENDPOINT_PEERS,
   ENDPOINT_SUBSCRIPTIONS_REJECTED,
+  AUTH_REJECTED,
 ]

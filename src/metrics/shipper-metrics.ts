@@ -6,6 +6,7 @@ import { DISCONNECT_REASONS, REJECT_REASONS, type InputStats } from '../input/in
 import type { Endpoint } from '../output/endpoint.ts'
 import { SUBSCRIPTION_REJECT_REASONS } from '../output/subscriptions.ts'
 import type { LogPath } from '../router/path-table.ts'
+import { AUTH_REJECT_REASONS, type AuthStats } from '../security/auth-stats.ts'
 import * as names from './metric-names.ts'
 import type { MetricSpec } from './metric-names.ts'
 
@@ -13,6 +14,7 @@ export interface MetricSource {
   readonly input: InputStats
   readonly endpoints: readonly Endpoint[]
   paths(): readonly LogPath[]
+  readonly auth?: AuthStats
 }
 
 type Labels = Record<string, string>
@@ -78,6 +80,9 @@ export function createMetricsRegistry(source: MetricSource): Registry {
     for (const endpoint of source.endpoints) {
       for (const reason of SUBSCRIPTION_REJECT_REASONS) yield [{ endpoint: endpoint.name, reason }, endpoint.counters.subscriptionsRejected[reason]]
     }
+  })
+  register(registry, names.AUTH_REJECTED, function* () {
+    for (const [socket, counts] of source.auth?.rejected ?? []) for (const reason of AUTH_REJECT_REASONS) yield [{ socket, reason }, counts[reason]]
   })
   return registry
 }

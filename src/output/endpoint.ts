@@ -51,6 +51,9 @@ export interface EndpointCounters {
   resets: number
 }
 
+/** Sets a socket's security options before it binds or connects: owned by the shipper. */
+export type SecureSocket = (socket: XPublisher) => void
+
 export interface EndpointSummary {
   readonly endpoint: string
   readonly sent: number
@@ -80,9 +83,10 @@ export class Endpoint {
   #open = false
   #closed = false
   #drainWaiters: Array<() => void> = []
+  readonly #secure: SecureSocket | undefined
 
   /** `maxPaths`: how many paths the path table holds at once (the range of LogPath.id). */
-  constructor(config: EndpointConfig, logger: Logger, warnings: RateLimitedLog, maxPaths: number, budget: MemoryBudget) {
+  constructor(config: EndpointConfig, logger: Logger, warnings: RateLimitedLog, maxPaths: number, budget: MemoryBudget, secure?: SecureSocket) {
     this.config = config
     this.counters = {
       sentBytes: 0,
@@ -104,6 +108,7 @@ export class Endpoint {
       if (!this.#socket.closed) this.#socket.sendHighWaterMark = hwm
     })
     this.#socket = createEndpointSocket(config, this.#sendWindow.hwm)
+    this.#secure = secure
   }
 
   get name(): string {
@@ -145,8 +150,9 @@ export class Endpoint {
   async open(): Promise<void> {
     // Watching the socket's events keeps Node.js running until the socket closes, so it
     // starts only here, before bind or connect (no event is missed), once the socket is in use.
-    this.#peers = new PeerCount(this.#socket)
+    this.#peers = new PeerCount(this.#socket, this.config.access !== undefined)
     try {
+      this.#secure?.(this.#socket)
       if (this.config.mode === 'bind') {
         await makeIpcDirectory(this.config.address)
         await this.#socket.bind(this.config.address)
@@ -313,7 +319,8 @@ export class Endpoint {
       await delay(this.#resetPauseMs, undefined, { signal: this.#stopRetries.signal }).catch(() => {})
       if (this.#closed) return
       this.#socket = createEndpointSocket(this.config, this.#sendWindow.hwm)
-      this.#peers = new PeerCount(this.#socket)
+      this.#peers = new PeerCount(this.#socket, this.config.access !== undefined)
+      this.#secure?.(this.#socket)
       await this.#attach(this.#socket, address)
       if (this.#closed) return
       this.#logger.warn({ endpoint: this.name, address }, 'too many subscriptions: dropped every connection of the endpoint')

@@ -6,10 +6,11 @@
 // cores: figures are for comparison within one run, not absolute.
 
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { keygen } from '../../src/cli/keygen.ts'
 import { waitFor } from '../helpers/sockets.ts'
 
 const HERE = fileURLToPath(new URL('.', import.meta.url))
@@ -20,11 +21,13 @@ const STEADY_SECONDS = Number(process.env.BENCH_STEADY_SECONDS ?? 5)
 const STEP_SECONDS = Number(process.env.BENCH_STEP_SECONDS ?? 2)
 const STEP_RATES = [20_000, 40_000, 60_000, 80_000, 100_000, 130_000, 160_000, 200_000, 250_000]
 // Narrow a run while working on one case: BENCH_KINDS=loop,shipper BENCH_ENDPOINTS=4 BENCH_RATE_STEPS=0
-const KINDS = (process.env.BENCH_KINDS ?? 'proxy,loop,shipper').split(',') as Kind[]
+const KINDS = (process.env.BENCH_KINDS ?? 'proxy,loop,shipper,shipper-tcp,shipper-curve').split(',') as Kind[]
 const ENDPOINT_COUNTS = (process.env.BENCH_ENDPOINTS ?? '1,4').split(',').map(Number)
 const RATE_STEPS = process.env.BENCH_RATE_STEPS === '0' ? [] : STEP_RATES
 
-type Kind = 'proxy' | 'loop' | 'shipper'
+// shipper-tcp and shipper-curve: the shipper with its endpoints on tcp (loopback), plain
+// and as CURVE servers (curve=server&clients=DIR), to show what encryption costs.
+type Kind = 'proxy' | 'loop' | 'shipper' | 'shipper-tcp' | 'shipper-curve'
 
 interface Started {
   readonly child: ChildProcess
@@ -66,17 +69,22 @@ function peakRssMiB(pid: number): number {
 async function startForwarder(kind: Kind, dir: string, endpoints: number): Promise<{ forwarder: Started; input: string; outputs: string[] }> {
   const input = `ipc://${join(dir, `${kind}-in.sock`)}`
   const outs = Array.from({ length: endpoints }, (_, i) => `ipc://${join(dir, `${kind}-out${i}.sock`)}`)
-  if (kind === 'shipper') {
+  if (kind.startsWith('shipper')) {
+    const tcp = kind !== 'shipper'
+    const curve = kind === 'shipper-curve' ? `&curve=server&clients=${join(dir, 'clients')}` : ''
+    const specs = outs.map((address, i) => `${tcp ? 'tcp://127.0.0.1:*' : address}?mode=bind&name=e${i}${curve}`)
     const forwarder = start([process.execPath, CLI, 'run'], {
       ...process.env,
       ZEEK_ZMQ_INPUTS: input,
-      ZEEK_ZMQ_ENDPOINTS: outs.map((address, i) => `${address}?mode=bind&name=e${i}`).join(' '),
+      ZEEK_ZMQ_ENDPOINTS: specs.join(' '),
       ZEEK_ZMQ_HTTP_HOST: '127.0.0.1',
       ZEEK_ZMQ_HTTP_PORT: '0',
       ZEEK_ZMQ_LINGER_MS: '0',
+      ...(curve === '' ? {} : { ZEEK_ZMQ_CURVE_CERT: join(dir, 'shipper.key_secret') }),
     })
     await waitFor(() => forwarder.lines.some((l) => l.includes('"shipper ready"')), 'the shipper', 30_000)
-    return { forwarder, input, outputs: outs }
+    const bound = forwarder.lines.filter((l) => l.includes('"endpoint open"')).map((l) => (JSON.parse(l) as { address: string }).address)
+    return { forwarder, input, outputs: tcp ? bound : outs }
   }
   // libzmq's proxy fans out inside one XPUB socket: every consumer connects to it.
   const bound = kind === 'proxy' ? [outs[0]!] : outs
@@ -125,7 +133,9 @@ interface Result {
 
 async function measure(kind: Kind, endpoints: number, dir: string): Promise<Result> {
   const { forwarder, input, outputs } = await startForwarder(kind, dir, endpoints)
-  const consumer = start([process.execPath, join(HERE, 'consumer.ts'), ...outputs])
+  // For shipper-curve the consumer is a CURVE client with a certificate in the clients directory.
+  const curveEnv = kind === 'shipper-curve' ? { BENCH_CURVE_SERVER_KEY: join(dir, 'shipper.key'), BENCH_CURVE_CERT: join(dir, 'clients', 'consumer.key_secret') } : {}
+  const consumer = start([process.execPath, join(HERE, 'consumer.ts'), ...outputs], { ...process.env, ...curveEnv })
   try {
     await waitFor(() => consumer.lines.includes('ready'), 'the consumer', 30_000)
     await sleep(1000) // subscriptions travel to the forwarder
@@ -169,6 +179,9 @@ function ratio(a: number, b: number): string {
 
 const dir = mkdtempSync(join(tmpdir(), 'zzs-bench-'))
 try {
+  mkdirSync(join(dir, 'clients'))
+  await keygen({ name: 'shipper', dir })
+  await keygen({ name: 'consumer', dir: join(dir, 'clients') })
   console.log(`zeek-zmq-shipper bench: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node.js ${process.version}`)
   console.log(`producer, forwarder and consumer each run in their own process and share these cores.\n`)
   const results: Result[] = []
@@ -189,6 +202,12 @@ try {
     console.log(
       `| ${r.kind} | ${r.endpoints} | ${r.steady.cpuPerMillion.toFixed(2)} | ${ratio(r.steady.cpuPerMillion, loop.steady.cpuPerMillion)} | ${r.steady.peakRss.toFixed(1)} | ${r.steady.loss} | ${r.maxRate} |`,
     )
+  }
+  for (const curve of results.filter((r) => r.kind === 'shipper-curve')) {
+    const plain = results.find((r) => r.kind === 'shipper-tcp' && r.endpoints === curve.endpoints)
+    if (plain !== undefined) {
+      console.log(`\nCURVE, ${curve.endpoints} endpoint(s): ${ratio(curve.steady.cpuPerMillion, plain.steady.cpuPerMillion)} the CPU of plain tcp (+${(curve.steady.cpuPerMillion - plain.steady.cpuPerMillion).toFixed(2)} CPU s per million records)`)
+    }
   }
 } finally {
   rmSync(dir, { recursive: true, force: true })

@@ -6,18 +6,8 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { loadConfig, type Env } from '../../src/config/load-config.ts'
-import { isShipperError } from '../../src/errors.ts'
+import { problemsOf } from '../helpers/config-problems.ts'
 import { ipcDir } from '../helpers/sockets.ts'
-
-function problemsOf(env: Env): string[] {
-  try {
-    loadConfig(env)
-  } catch (err) {
-    assert.ok(isShipperError(err, 'ERR_CONFIG'), `expected a configuration error, got ${String(err)}`)
-    return err.problems as string[]
-  }
-  assert.fail('the configuration was accepted')
-}
 
 describe('valid configuration', () => {
   test('defaults and a full endpoint spec', () => {

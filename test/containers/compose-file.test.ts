@@ -9,6 +9,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { parse } from 'yaml'
+import { parseEndpoints } from '../../src/config/endpoint-spec.ts'
 import { schema } from '../../src/config/schema.ts'
 import { ROOT } from '../cli/cli-process.ts'
 
@@ -21,7 +22,7 @@ interface ComposeFile {
   services: Record<string, Service>
 }
 
-const COMPOSE_FILES = ['docker-compose.yml', 'zeek/compose/live-capture.yml']
+const COMPOSE_FILES = ['docker-compose.yml', 'zeek/compose/live-capture.yml', 'zeek/compose/curve.yml']
 const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as ComposeFile
 
 /** Every ${NAME:-default} (or ${NAME-default}, ${NAME:?message}) in a compose file. */
@@ -116,4 +117,24 @@ test('docker-compose config accepts the files, and .env.example changes nothing'
   })
   assert.equal(live.status, 0, live.stderr)
   assert.match(live.stdout, /network_mode: host/)
+  const curve = spawnSync('docker-compose', ['-f', 'docker-compose.yml', '-f', 'zeek/compose/curve.yml', 'config'], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } })
+  assert.equal(curve.status, 0, curve.stderr)
+  assert.match(curve.stdout, /curve=server&clients=\/keys\/clients/)
+})
+
+test('the CURVE override: keys made once by keygen, the demo endpoint a CURVE server, tail its admitted client', () => {
+  const curve = parse(readFileSync(join(ROOT, 'zeek', 'compose', 'curve.yml'), 'utf8')) as ComposeFile & { services: Record<string, Service & { depends_on?: Record<string, { condition: string }> }> }
+  const { keygen, shipper, tail } = curve.services
+  const script = (keygen!.command as unknown as string[])[0]!
+  assert.match(script, /\[ -e shipper\.key_secret \] \|\| keygen shipper/)
+  assert.match(script, /cp tail\.key clients\/tail\.key/)
+  assert.deepEqual(shipper!.depends_on, { keygen: { condition: 'service_completed_successfully' } })
+  const { endpoints, problems } = parseEndpoints(shipper!.environment!.ZEEK_ZMQ_ENDPOINTS, { hwm: 1000, hwmBytes: 67108864, lingerMs: 0, include: [], exclude: [], peerTimeoutMs: 0, maxRecordBytes: 1048576, maxTopicBytes: 256, maxSubscriptions: 1024 })
+  assert.deepEqual(problems, [])
+  assert.deepEqual([endpoints[0]!.name, endpoints[0]!.access?.curve, endpoints[0]!.access?.clients], ['demo', 'server', '/keys/clients'])
+  assert.equal(shipper!.environment!.ZEEK_ZMQ_CURVE_CERT, '/keys/shipper.key_secret')
+  // The same demo endpoint as docker-compose.yml's, so that tail's address and the published port still fit.
+  assert.equal(endpoints[0]!.address, 'tcp://0.0.0.0:5556')
+  assert.deepEqual(tail!.command!.slice(0, 2), compose.services.tail!.command!.slice(0, 2))
+  assert.deepEqual(tail!.command!.slice(-4), ['--curve-server-key', '/keys/shipper.key', '--curve-cert', '/keys/tail.key_secret'])
 })

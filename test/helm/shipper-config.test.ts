@@ -30,8 +30,12 @@ function problemsOf(fn: () => unknown): string[] {
   return []
 }
 
+// Settings the chart does not render yet, each with what brings it in: the chart's
+// `curve.certSecret` (issue 9) mounts the certificate and sets curveCert.
+const NOT_YET_IN_CHART = ['curveCert']
+
 test('the config file and the environment together hold exactly the keys of the shipper schema (less the file setting itself)', () => {
-  const keys = Object.entries(schema).filter(([key]) => key !== 'configFile')
+  const keys = Object.entries(schema).filter(([key]) => key !== 'configFile' && !NOT_YET_IN_CHART.includes(key))
   const { file, env } = shipperSettings(defaultValues())
   const given = [...Object.keys(file), ...Object.keys(env).map((name) => keys.find(([, spec]) => spec.env === name)?.[0] ?? name)]
   assert.deepEqual(given.sort(), keys.map(([key]) => key).sort())
