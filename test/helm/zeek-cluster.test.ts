@@ -192,7 +192,7 @@ function standIns(dir: string): void {
     chmodSync(join(dir, name), 0o755)
   }
   // zeek: passes the settings check; as a node, notes how it was started and waits for its signal.
-  write('zeek', `[[ \${1:-} == --parse-only ]] && exit 0\nprintf '%s|%s\\n' "\${CLUSTER_NODE:-}" "$*" >>"$STAND_IN_LOG"\ntrap 'exit 0' TERM INT\nsleep 300 &\nwait $!`)
+  write('zeek', `[[ \${1:-} == --parse-only ]] && exit 0\nprintf '%s|%s\\n' "\${CLUSTER_NODE:-}" "$*" >>"$STAND_IN_LOG"\nsleep 300 &\nnap=$!\n# Its sleep goes too: it holds the test's stderr pipe, and the test file would wait for it.\ntrap 'kill $nap 2>/dev/null; exit 0' TERM INT\nwait $nap`)
   write('zeek-config', 'echo /stand-in/zeekpath')
   // taskset -c CPU COMMAND...: notes the pinning and runs the command.
   write('taskset', `printf '%s|pinned %s\\n' "$CLUSTER_NODE" "$2" >>"$STAND_IN_LOG"\nshift 2\nexec "$@"`)
