@@ -21,6 +21,19 @@ export const KERNEL_SEND_BUFFER_BYTES = 262144
 export const SUBSCRIBE_COMMAND_BYTES = 10
 
 /**
+ * What CURVE adds to the largest message a peer sends: ZeroMQ's size limit applies to the
+ * handshake's commands too, and a CURVE client's INITIATE (cookie, vouch and its metadata,
+ * a routing id of up to 255 bytes among them) runs to several hundred bytes; afterwards
+ * every subscription arrives boxed in a MESSAGE command (nonce and authenticator).
+ */
+export const CURVE_MESSAGE_ALLOWANCE = 1024
+
+/** The largest message a peer of this endpoint may send: a subscription, or CURVE's handshake. */
+export function maxPeerMessageBytes(config: EndpointConfig): number {
+  return config.maxTopicBytes + SUBSCRIBE_COMMAND_BYTES + (config.access?.curve === undefined ? 0 : CURVE_MESSAGE_ALLOWANCE)
+}
+
+/**
  * Subscription messages ZeroMQ reads ahead of the endpoint. ZeroMQ files every topic it
  * reads in its own tree (tens of bytes per topic byte) before the endpoint sees it, so a
  * peer flooding topics gets only this far ahead of the endpoint's count of them.
@@ -68,7 +81,7 @@ export function createEndpointSocket(config: EndpointConfig, sendHighWaterMark: 
     sendBufferSize: KERNEL_SEND_BUFFER_BYTES,
     // A peer can send only subscriptions: ZeroMQ cuts off one whose message is larger than
     // the largest topic allowed as it arrives, before it takes any memory.
-    maxMessageSize: config.maxTopicBytes + SUBSCRIBE_COMMAND_BYTES,
+    maxMessageSize: maxPeerMessageBytes(config),
     receiveHighWaterMark: SUBSCRIPTION_READ_AHEAD,
     // Sends never wait inside zeromq.js: on an XPUB it would only re-check a state that
     // is always "writable". A full subscriber shows as EAGAIN, and the endpoint retries.
