@@ -62,6 +62,7 @@ export const MISTAKES: { what: string; values: Values; shipper?: true }[] = [
   { what: 'a per-worker CPU given as a quantity', values: { zeek: { perWorker: { cpu: '1000m' } } } },
   { what: 'an endpoint alerting flag given as a string', values: { endpoints: [{ name: 'a', address: 'tcp://a:1', alerting: 'no' }] } },
   { what: 'a CURVE endpoint without curve.certSecret', values: { endpoints: [{ name: 'r', address: 'tcp://relay:5555', curve: 'client', serverKeySecret: 'relay-key' }] }, shipper: true },
+  { what: 'a CURVE server endpoint admitting the clients of an empty curve.clientsSecret', values: { curve: { certSecret: 'c' }, endpoints: [{ name: 'a', address: 'tcp://0.0.0.0:5556', mode: 'bind', curve: 'server' }] } },
   { what: 'relay.curve without curve.clientsSecret', values: { mode: 'relay', curve: { certSecret: 'cert' }, relay: { curve: true } } },
   { what: 'relay.curve without curve.certSecret', values: { mode: 'relay', curve: { clientsSecret: 'sensors' }, relay: { curve: true } } },
   { what: 'an unknown curve key (a typo of certSecret)', values: { curve: { certSecrets: 'cert' } } },
