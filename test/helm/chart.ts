@@ -22,6 +22,10 @@ export interface EndpointValues {
   include?: string[]
   exclude?: string[]
   alerting?: boolean
+  curve?: 'server' | 'client'
+  clients?: '*'
+  serverKeySecret?: string
+  allow?: string[]
 }
 
 /** The values the chart renders into the shipper's configuration. */
@@ -43,7 +47,8 @@ export interface ShipperValues {
   pathIdleS: number
   httpPort: number
   logLevel: string
-  relay: { inputPort: number; inputHost: string }
+  relay: { inputPort: number; inputHost: string; curve: boolean; allow: string[] }
+  curve: { certSecret: string; clientsSecret: string }
 }
 
 export function readYaml(path: string): Values {
@@ -86,6 +91,9 @@ export function scenarios(): { name: string; values: Values }[] {
 /** The socket directory that Zeek and the shipper share in sensor mode. */
 export const SOCKET_DIR = '/run/zeek-zmq'
 
+/** Where the chart mounts the CURVE Secrets in the shipper container. */
+export const CURVE_DIR = '/etc/zeek-zmq-shipper/curve'
+
 /** The shipper's settings as the chart hands them over: a config file, and the addresses in its environment. */
 export interface ShipperSettings {
   file: Record<string, unknown>
@@ -115,9 +123,18 @@ export function shipperSettings(values: Values): ShipperSettings {
       const value = endpoint[key]
       if (value !== undefined) params.push(`${key === 'hwmBytes' ? 'hwm_bytes' : key}=${queryEscape(Array.isArray(value) ? value.join(',') : String(value))}`)
     }
+    if (endpoint.curve !== undefined) params.push(`curve=${endpoint.curve}`)
+    if (endpoint.curve === 'server') params.push(`clients=${queryEscape(endpoint.clients ?? `${CURVE_DIR}/clients`)}`)
+    if (endpoint.serverKeySecret !== undefined) params.push(`server_key=${queryEscape(`${CURVE_DIR}/servers/${endpoint.serverKeySecret}/server.key`)}`)
+    if (endpoint.allow !== undefined) params.push(`allow=${queryEscape(endpoint.allow.join(','))}`)
     return `${endpoint.address}?${params.join('&')}`
   })
   const defaultHost = v.mode === 'sensor' ? '$(NODE_IP)' : '0.0.0.0'
+  const inputParams = [
+    ...(v.relay.curve ? [`curve=server&clients=${queryEscape(`${CURVE_DIR}/clients`)}`] : []),
+    ...(v.relay.allow.length > 0 ? [`allow=${queryEscape(v.relay.allow.join(','))}`] : []),
+  ]
+  const relayInput = `tcp://${v.relay.inputHost}:${v.relay.inputPort}${inputParams.length > 0 ? `?${inputParams.join('&')}` : ''}`
   return {
     file: {
       hwm: v.hwm,
@@ -134,9 +151,10 @@ export function shipperSettings(values: Values): ShipperSettings {
       pathIdleS: v.pathIdleS,
       httpPort: v.httpPort,
       logLevel: v.logLevel,
+      curveCert: v.curve.certSecret === '' ? '' : `${CURVE_DIR}/cert/curve.key_secret`,
     },
     env: {
-      ZEEK_ZMQ_INPUTS: v.mode === 'relay' ? `tcp://${v.relay.inputHost}:${v.relay.inputPort}` : `ipc://${SOCKET_DIR}/zeek.sock`,
+      ZEEK_ZMQ_INPUTS: v.mode === 'relay' ? relayInput : `ipc://${SOCKET_DIR}/zeek.sock`,
       ZEEK_ZMQ_ENDPOINTS: specs.join('\n'),
       ZEEK_ZMQ_HTTP_HOST: v.httpHost === '' ? defaultHost : v.httpHost,
     },

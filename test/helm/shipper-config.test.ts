@@ -3,21 +3,45 @@
 // addresses in the environment as Kubernetes expands them.
 
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
 import { loadConfig, type ShipperConfig } from '../../src/config/load-config.ts'
 import { schema } from '../../src/config/schema.ts'
-import { defaultValues, expandVariables, mergeValues, scenarios, shipperSettings, type ShipperSettings, type ShipperValues } from './chart.ts'
+import { spawnKeygen } from '../cli/keygen-process.ts'
+import { CURVE_DIR, defaultValues, expandVariables, mergeValues, scenarios, shipperSettings, type ShipperSettings, type ShipperValues, type Values } from './chart.ts'
 import { MISTAKES } from './mistakes.ts'
 
-function load(t: TestContext, settings: ShipperSettings): ShipperConfig {
+function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'zzs-chart-'))
   t.after(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/**
+ * What the chart's CURVE Secrets hold, written by keygen into `dir` as the chart mounts them
+ * under CURVE_DIR: cert/curve.key_secret, clients/NAME.key, servers/SECRET/server.key.
+ */
+async function fillCurveSecrets(t: TestContext, values: Values, dir: string): Promise<void> {
+  const v = values as unknown as ShipperValues
+  const keygen = async (name: string, subdir: string, keepSecret: boolean): Promise<void> => {
+    mkdirSync(join(dir, subdir), { recursive: true })
+    const pair = await spawnKeygen(t, name, join(dir, subdir))
+    if (!keepSecret) unlinkSync(pair.secretPath)
+  }
+  if (v.curve.certSecret !== '') await keygen('curve', 'cert', true)
+  if (v.curve.clientsSecret !== '') await keygen('sensor-1', 'clients', false)
+  for (const secret of new Set(v.endpoints.flatMap((e) => e.serverKeySecret ?? []))) await keygen('server', join('servers', secret), false)
+}
+
+/** The settings fed to the real loader, with the CURVE mounts moved to `curveDir`. */
+function load(t: TestContext, settings: ShipperSettings, curveDir = join(tempDir(t), 'curve')): ShipperConfig {
+  const dir = tempDir(t)
   const file = join(dir, 'config.json')
-  writeFileSync(file, JSON.stringify(settings.file, null, 2))
-  const env = Object.fromEntries(Object.entries(settings.env).map(([name, value]) => [name, expandVariables(value)]))
+  const moved = (text: string): string => text.replaceAll(CURVE_DIR, curveDir).replaceAll(encodeURIComponent(CURVE_DIR), encodeURIComponent(curveDir))
+  writeFileSync(file, moved(JSON.stringify(settings.file, null, 2)))
+  const env = Object.fromEntries(Object.entries(settings.env).map(([name, value]) => [name, moved(expandVariables(value))]))
   return loadConfig({ ...env, ZEEK_ZMQ_CONFIG: file })
 }
 
@@ -30,22 +54,20 @@ function problemsOf(fn: () => unknown): string[] {
   return []
 }
 
-// Settings the chart does not render yet, each with what brings it in: the chart's
-// `curve.certSecret` (issue 9) mounts the certificate and sets curveCert.
-const NOT_YET_IN_CHART = ['curveCert']
-
 test('the config file and the environment together hold exactly the keys of the shipper schema (less the file setting itself)', () => {
-  const keys = Object.entries(schema).filter(([key]) => key !== 'configFile' && !NOT_YET_IN_CHART.includes(key))
+  const keys = Object.entries(schema).filter(([key]) => key !== 'configFile')
   const { file, env } = shipperSettings(defaultValues())
   const given = [...Object.keys(file), ...Object.keys(env).map((name) => keys.find(([, spec]) => spec.env === name)?.[0] ?? name)]
   assert.deepEqual(given.sort(), keys.map(([key]) => key).sort())
 })
 
 for (const { name, values } of scenarios()) {
-  test(`the shipper's configuration loader accepts what ${name} produces`, (t) => {
+  test(`the shipper's configuration loader accepts what ${name} produces`, async (t) => {
     const settings = shipperSettings(values)
+    const curveDir = join(tempDir(t), 'curve')
+    await fillCurveSecrets(t, values, curveDir)
     let config: ShipperConfig | undefined
-    assert.deepEqual(problemsOf(() => (config = load(t, settings))), [])
+    assert.deepEqual(problemsOf(() => (config = load(t, settings, curveDir))), [])
     const v = values as unknown as ShipperValues
     assert.deepEqual(config!.endpoints.map((e) => e.name), v.endpoints.map((e) => e.name))
     for (const [i, endpoint] of config!.endpoints.entries()) {
@@ -56,8 +78,18 @@ for (const { name, values } of scenarios()) {
       assert.equal(endpoint.lingerMs, given.linger ?? v.linger, `${endpoint.name} linger`)
       assert.deepEqual(endpoint.include, given.include ?? v.sendLogs, `${endpoint.name} include`)
       assert.deepEqual(endpoint.exclude, given.exclude ?? v.excludedLogs, `${endpoint.name} exclude`)
+      assert.equal(endpoint.access?.curve, given.curve, `${endpoint.name} curve`)
+      assert.equal(endpoint.access?.clientKeys?.size, given.curve === 'server' && given.clients === undefined ? 1 : undefined, `${endpoint.name} admits the key of curve.clientsSecret`)
+      assert.equal(endpoint.access?.clients === '*', given.clients === '*', `${endpoint.name} clients=*`)
+      assert.equal(typeof endpoint.access?.serverKey, given.serverKeySecret === undefined ? 'undefined' : 'string', `${endpoint.name} server key read`)
+      assert.equal(endpoint.access?.allow !== undefined, given.allow !== undefined, `${endpoint.name} allow`)
     }
     assert.deepEqual(config!.inputs, v.mode === 'relay' ? [expandVariables(`tcp://${v.relay.inputHost}:${v.relay.inputPort}`)] : ['ipc:///run/zeek-zmq/zeek.sock'])
+    const input = config!.inputAccess[0]!
+    assert.equal(input.curve, v.mode === 'relay' && v.relay.curve ? 'server' : undefined, 'the input is a CURVE server with relay.curve')
+    assert.equal(input.clientKeys?.size, v.mode === 'relay' && v.relay.curve ? 1 : undefined, "the input admits the key of curve.clientsSecret")
+    assert.equal(input.allow !== undefined, v.mode === 'relay' && v.relay.allow.length > 0, 'the input has the allow-list of relay.allow')
+    assert.equal(config!.curveCert !== undefined, v.curve.certSecret !== '', 'curveCert with curve.certSecret')
     assert.equal(config!.httpHost, expandVariables(v.httpHost === '' ? (v.mode === 'sensor' ? '$(NODE_IP)' : '0.0.0.0') : v.httpHost))
     assert.equal(config!.httpPort, v.httpPort)
     assert.equal(config!.maxRecordBytes, v.maxRecordBytes)

@@ -125,6 +125,7 @@ so that Kubernetes fills in $(NODE_IP) and $(POD_IP) there.
   "pathIdleS" .Values.pathIdleS
   "httpPort" .Values.httpPort
   "logLevel" .Values.logLevel
+  "curveCert" (ternary (printf "%s/cert/curve.key_secret" (include "zeek-zmq-shipper.curveDir" .)) "" (ne .Values.curve.certSecret ""))
 }}
 {{- toPrettyJson $config }}
 {{- end }}
@@ -161,7 +162,15 @@ remote sensors connect to (relay mode).
 */}}
 {{- define "zeek-zmq-shipper.input" -}}
 {{- if eq .Values.mode "relay" }}
+{{- $params := list }}
+{{- if .Values.relay.curve }}
+{{- $params = append $params (printf "curve=server&clients=%s" (urlquery (printf "%s/clients" (include "zeek-zmq-shipper.curveDir" .)))) }}
+{{- end }}
+{{- if .Values.relay.allow }}
+{{- $params = append $params (printf "allow=%s" (urlquery (join "," .Values.relay.allow))) }}
+{{- end }}
 {{- printf "tcp://%s:%d" .Values.relay.inputHost (int .Values.relay.inputPort) }}
+{{- if $params }}?{{ join "&" $params }}{{ end }}
 {{- else }}
 {{- include "zeek-zmq-shipper.socket" . }}
 {{- end }}
@@ -182,9 +191,44 @@ the pod's whole network in relay mode.
 {{- end }}
 
 {{/*
+Where the CURVE Secrets are mounted in the shipper container: cert/ (curve.certSecret),
+clients/ (curve.clientsSecret) and servers/SECRET/ (each endpoint's serverKeySecret).
+*/}}
+{{- define "zeek-zmq-shipper.curveDir" -}}
+/etc/zeek-zmq-shipper/curve
+{{- end }}
+
+{{/*
+The CURVE Secrets the shipper mounts, as a JSON list of {volume, secret, path}: the
+shipper's certificate, the admitted clients' public certificates, and each distinct
+server certificate of a curve: client endpoint.
+*/}}
+{{- define "zeek-zmq-shipper.curveVolumes" -}}
+{{- $dir := include "zeek-zmq-shipper.curveDir" . }}
+{{- $volumes := list }}
+{{- if .Values.curve.certSecret }}
+{{- $volumes = append $volumes (dict "volume" "curve-cert" "secret" .Values.curve.certSecret "path" (printf "%s/cert" $dir)) }}
+{{- end }}
+{{- if .Values.curve.clientsSecret }}
+{{- $volumes = append $volumes (dict "volume" "curve-clients" "secret" .Values.curve.clientsSecret "path" (printf "%s/clients" $dir)) }}
+{{- end }}
+{{- $servers := list }}
+{{- range .Values.endpoints }}
+{{- if and .serverKeySecret (not (has .serverKeySecret $servers)) }}
+{{- $servers = append $servers .serverKeySecret }}
+{{- end }}
+{{- end }}
+{{- range $i, $secret := $servers }}
+{{- $volumes = append $volumes (dict "volume" (printf "curve-server-%d" $i) "secret" $secret "path" (printf "%s/servers/%s" $dir $secret)) }}
+{{- end }}
+{{- toJson $volumes }}
+{{- end }}
+
+{{/*
 The endpoints as ZEEK_ZMQ_ENDPOINTS specs, `address?name=..&mode=..`, one a line: every
 key of an endpoint value but `alerting` (the chart's, not the shipper's), lists joined
-with ",", each value query-escaped.
+with ",", each value query-escaped. The CURVE keys name files: `clients` is `*` or the
+mounted curve.clientsSecret, `serverKeySecret` the mounted Secret's server.key.
 */}}
 {{- define "zeek-zmq-shipper.endpointSpecs" -}}
 {{- $specs := list }}
@@ -199,6 +243,19 @@ with ",", each value query-escaped.
 {{- end }}
 {{- $params = append $params (printf "%s=%s" (get (dict "hwmBytes" "hwm_bytes") $key | default $key) (urlquery (toString $value))) }}
 {{- end }}
+{{- end }}
+{{- $dir := include "zeek-zmq-shipper.curveDir" $ }}
+{{- if .curve }}
+{{- $params = append $params (printf "curve=%s" (urlquery .curve)) }}
+{{- end }}
+{{- if eq (toString .curve) "server" }}
+{{- $params = append $params (printf "clients=%s" (urlquery (default (printf "%s/clients" $dir) .clients))) }}
+{{- end }}
+{{- if .serverKeySecret }}
+{{- $params = append $params (printf "server_key=%s" (urlquery (printf "%s/servers/%s/server.key" $dir .serverKeySecret))) }}
+{{- end }}
+{{- if .allow }}
+{{- $params = append $params (printf "allow=%s" (urlquery (join "," .allow))) }}
 {{- end }}
 {{- $specs = append $specs (printf "%s?%s" .address (join "&" $params)) }}
 {{- end }}
@@ -444,6 +501,24 @@ node's IP, and a cluster's own ports on 127.0.0.1, which the node shares as well
 {{- end }}
 {{- if and (eq .Values.mode "relay") (gt (int .Values.relay.replicas) 1) (not .Values.relay.allowSharding) $firstBind }}
 {{- fail (printf "relay.replicas is %d and endpoint %q is bind-mode: a subscriber connecting through the Service reaches one random relay pod and gets only the records of the sensors connected to that one. Use connect-mode endpoints (the relays connect to your collector), one replica, or set relay.allowSharding=true if you subscribe to every relay pod yourself" (int .Values.relay.replicas) $firstBind) }}
+{{- end }}
+{{- $curveUsers := list }}
+{{- if and (eq .Values.mode "relay") .Values.relay.curve (not .Values.curve.clientsSecret) }}
+{{- fail "relay.curve admits only the sensors whose public certificates are in curve.clientsSecret, which is empty: create a Secret of the sensors' NAME.key files and name it there" }}
+{{- end }}
+{{- if and (eq .Values.mode "relay") .Values.relay.curve }}
+{{- $curveUsers = append $curveUsers "relay.curve" }}
+{{- end }}
+{{- range .Values.endpoints }}
+{{- if .curve }}
+{{- $curveUsers = append $curveUsers (printf "endpoint %q" .name) }}
+{{- end }}
+{{- if and (eq (toString .curve) "server") (not .clients) (not $.Values.curve.clientsSecret) }}
+{{- fail (printf "endpoint %q is a CURVE server that admits the clients of curve.clientsSecret, which is empty: create a Secret of the subscribers' NAME.key files and name it there, or set clients: \"*\" to admit any CURVE client" .name) }}
+{{- end }}
+{{- end }}
+{{- if and $curveUsers (not .Values.curve.certSecret) }}
+{{- fail (printf "%s speaks CURVE, but curve.certSecret is empty: create a Secret holding the shipper's curve.key_secret (zeek-zmq-shipper keygen curve) and name it there" (join ", " $curveUsers)) }}
 {{- end }}
 {{- if and (eq .Values.mode "sensor") .Values.networkPolicy.enabled }}
 {{- fail "networkPolicy.enabled: sensor pods are on the host network, where a NetworkPolicy has no effect; restrict the node's ports with the node's firewall instead (see the chart README, Exposure)" }}

@@ -29,6 +29,10 @@ spec:
   securityContext:
     seccompProfile:
       type: RuntimeDefault
+    {{- if include "zeek-zmq-shipper.curveVolumes" . | fromJsonArray }}
+    # The CURVE Secrets' files belong to root; this group (the shipper's) may read them.
+    fsGroup: 1000
+    {{- end }}
   {{- if eq .Values.mode "sensor" }}
   # Zeek captures on the node's interface; the shipper shares the pod's network, so its
   # ports are taken on the node and cluster DNS still resolves connect-mode endpoints.
@@ -99,6 +103,12 @@ spec:
     - name: zeek-tmp
       emptyDir:
         sizeLimit: 16Mi
+    {{- end }}
+    {{- range include "zeek-zmq-shipper.curveVolumes" . | fromJsonArray }}
+    - name: {{ .volume }}
+      secret:
+        secretName: {{ .secret }}
+        defaultMode: 256  # 0400: the kubelet makes it 0440 for the pod's fsGroup
     {{- end }}
     {{- with .Values.extraVolumes }}
     {{- toYaml . | nindent 4 }}
@@ -199,6 +209,11 @@ The shipper container. In sensor mode it is an init container with restartPolicy
     {{- if eq .Values.mode "sensor" }}
     - name: socket
       mountPath: {{ include "zeek-zmq-shipper.socketDir" . }}
+    {{- end }}
+    {{- range include "zeek-zmq-shipper.curveVolumes" . | fromJsonArray }}
+    - name: {{ .volume }}
+      mountPath: {{ .path }}
+      readOnly: true
     {{- end }}
     {{- with .Values.shipper.extraVolumeMounts }}
     {{- toYaml . | nindent 4 }}
