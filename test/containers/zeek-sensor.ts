@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import type { TestContext } from 'node:test'
@@ -262,8 +262,4 @@ export function assertSameRecords(logs: Map<string, string[]>, received: Map<str
     assert.deepEqual({ path, missing: missing.slice(0, 3), extra: extra.slice(0, 3) }, { path, missing: [], extra: [] }, `${path}: records differ from Zeek's own log`)
   }
   for (const path of received.keys()) assert.ok(logs.has(path), `records of ${path} arrived, but Zeek logged none`)
-}
-
-export function logDirHas(logDir: string, path: string): boolean {
-  return existsSync(join(logDir, `${path}.log`))
 }
