@@ -96,6 +96,9 @@ number ZEEK_TELEMETRY_PORT "${ZEEK_TELEMETRY_PORT:-9911}" 0 65535
 telemetry_port=$REPLY
 worker_cpus=${ZEEK_WORKER_CPUS:-}
 if ((workers > 1)); then
+  # Every node serves telemetry on a port of its own: ZEEK_TELEMETRY_PORT and the ones after it.
+  last_port=$((telemetry_port + 1 + loggers + workers))
+  ((telemetry_port == 0 || last_port <= 65535)) || die "$EX_CONFIG" "ZEEK_TELEMETRY_PORT=$telemetry_port leaves no room for the telemetry ports of $((2 + loggers + workers)) cluster nodes (up to $last_port): lower it"
   [[ -z $pcap ]] || die "$EX_CONFIG" "ZEEK_WORKERS=$workers with ZEEK_PCAP: Zeek does not split a capture file across workers; read it with ZEEK_WORKERS=1"
   if [[ -n $worker_cpus ]]; then
     [[ $worker_cpus =~ ^[0-9]+(,[0-9]+)*$ ]] || die "$EX_CONFIG" "ZEEK_WORKER_CPUS=\"$worker_cpus\" is not a comma list of CPU numbers such as 2,3,4,5"

@@ -186,6 +186,7 @@ describe('entrypoint.sh', () => {
     ['fewer CPUs than workers', () => ({ ZEEK_INTERFACE: 'eth0', ZEEK_WORKERS: '4', ZEEK_WORKER_CPUS: '2,3' }), 78, /ZEEK_WORKER_CPUS="2,3" names 2 CPUs for ZEEK_WORKERS=4 workers/],
     ['a CPU list that is not one', () => ({ ZEEK_INTERFACE: 'eth0', ZEEK_WORKERS: '2', ZEEK_WORKER_CPUS: '2-3' }), 78, /ZEEK_WORKER_CPUS="2-3" is not a comma list of CPU numbers/],
     ['CPUs without a cluster', () => ({ ZEEK_INTERFACE: 'eth0', ZEEK_WORKER_CPUS: '2' }), 78, /ZEEK_WORKER_CPUS pins a cluster's workers/],
+    ['telemetry ports past 65535 for a cluster', () => ({ ZEEK_INTERFACE: 'eth0', ZEEK_WORKERS: '4', ZEEK_TELEMETRY_PORT: '65530' }), 78, /ZEEK_TELEMETRY_PORT=65530 leaves no room for the telemetry ports of 7 cluster nodes \(up to 65536\)/],
     ['loggers without a cluster', () => ({ ZEEK_INTERFACE: 'eth0', ZEEK_LOGGERS: '2' }), 78, /ZEEK_LOGGERS=2 needs a cluster/],
     ['an AF_PACKET buffer of nothing', () => ({ ZEEK_INTERFACE: 'eth0', ZEEK_WORKERS: '2', ZEEK_AF_PACKET_BUFFER_MB: '0' }), 78, /ZEEK_AF_PACKET_BUFFER_MB="0" is not a whole number of MiB from 1 to 65536/],
     ['a replay speed for a live interface', () => ({ ZEEK_INTERFACE: 'eth0', ZEEK_PCAP_SPEEDUP: '10' }), 78, /ZEEK_PCAP_SPEEDUP paces the replay of ZEEK_PCAP/],
