@@ -32,7 +32,8 @@ export async function zeekSkipReason(): Promise<string | false> {
   return reason
 }
 
-function tempDir(t: TestContext, prefix: string, mode: number): string {
+/** A temporary directory with the given mode (containers write as other users), removed after the test. */
+export function tempDir(t: TestContext, prefix: string, mode: number): string {
   const dir = mkdtempSync(join(tmpdir(), prefix))
   chmodSync(dir, mode)
   t.after(() => rmSync(dir, { recursive: true, force: true }))

@@ -13,7 +13,7 @@
 //   what the two shippers took by exactly that much.
 
 import assert from 'node:assert/strict'
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import { samples } from '../helpers/shipper.ts'
 import { waitFor } from '../helpers/sockets.ts'
 import { dockerEngine, exitCode } from './docker.ts'
@@ -37,13 +37,18 @@ const skip = await zeekSkipReason()
 // The large capture spans about 100 s; at five times its speed Zeek takes about 20 s.
 const PACED = { ZEEK_PCAP_SPEEDUP: '5' }
 
-test('`docker stop` of Zeek mid-capture: exit 0, and everything Zeek logged reaches the subscriber', { skip, timeout: 600_000 }, async (t) => {
+/** A shipper, its subscriber and a paced Zeek on the large capture, well into it. */
+async function midCapture(t: TestContext) {
   const client = (await dockerEngine()).client!
   const shipper = await startShipper(t, client)
   const records = await RecordsByPath.connect(t, shipper.endpointPort)
   const zeek = await startZeek(t, client, shipper, makeCapture(captureDir(t), 'large', 10_000), PACED)
-
   await waitFor(() => records.take() >= 2_000, 'Zeek to be well into the capture', 120_000, 200)
+  return { client, shipper, records, zeek }
+}
+
+test('`docker stop` of Zeek mid-capture: exit 0, and everything Zeek logged reaches the subscriber', { skip, timeout: 600_000 }, async (t) => {
+  const { client, records, zeek } = await midCapture(t)
   await zeek.container.stop({ timeout: 30_000, remove: false })
   assert.equal(await exitCode(client, zeek.container), 0, zeek.output.text())
 
@@ -55,12 +60,7 @@ test('`docker stop` of Zeek mid-capture: exit 0, and everything Zeek logged reac
 })
 
 test("the shipper restarting while Zeek runs: Zeek's writer reconnects, records resume, nothing twice", { skip, timeout: 600_000 }, async (t) => {
-  const client = (await dockerEngine()).client!
-  const first = await startShipper(t, client)
-  const records = await RecordsByPath.connect(t, first.endpointPort)
-  const zeek = await startZeek(t, client, first, makeCapture(captureDir(t), 'large', 10_000), PACED)
-
-  await waitFor(() => records.take() >= 2_000, 'Zeek to be well into the capture', 120_000, 200)
+  const { client, shipper: first, records, zeek } = await midCapture(t)
   await first.container.stop({ timeout: 30_000, remove: false })
   assert.equal(await exitCode(client, first.container), 0, first.output.text())
   const firstSummary = first.output.jsonLines().find((line) => line.msg === 'endpoint summary')

@@ -8,28 +8,20 @@
 
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
 import { GenericContainer } from 'testcontainers'
 import { startShipper } from '../helpers/shipper.ts'
 import { ROOT } from '../cli/cli-process.ts'
 import { ContainerOutput, dockerEngine, freePorts, removeAfter, ZEEK_VERSION } from './docker.ts'
-import { assertSameRecords, captureDir, expectedCount, makeCapture, RecordsByPath, waitForExit, zeekLogLines, zeekSkipReason } from './zeek-sensor.ts'
+import { assertSameRecords, captureDir, expectedCount, makeCapture, RecordsByPath, tempDir, waitForExit, zeekLogLines, zeekSkipReason } from './zeek-sensor.ts'
 
 const skip = await zeekSkipReason()
 
-function tempDir(t: TestContext, prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix))
-  chmodSync(dir, 0o777)
-  t.after(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
-
 /** A git clone of the package as this tree has it: zkg installs from git repositories. */
 function packageClone(t: TestContext): string {
-  const dir = join(tempDir(t, 'zzs-zkg-'), 'zeek-zmq-shipper')
+  const dir = join(tempDir(t, 'zzs-zkg-', 0o777), 'zeek-zmq-shipper')
   mkdirSync(join(dir, 'zeek'), { recursive: true })
   cpSync(join(ROOT, 'zkg.meta'), join(dir, 'zkg.meta'))
   cpSync(join(ROOT, 'zeek', 'scripts'), join(dir, 'zeek', 'scripts'), { recursive: true })
@@ -63,7 +55,7 @@ test('zkg installs the package and the writer plugin into an existing Zeek, whos
       '',
     ].join('\n'),
   )
-  const logDir = tempDir(t, 'zzs-zkg-logs-')
+  const logDir = tempDir(t, 'zzs-zkg-logs-', 0o777)
   const script = [
     'set -eu',
     'zkg autoconfig --force >/dev/null',
