@@ -8,8 +8,9 @@ import { bindersOf, loadConfig, type Env } from '../config/load-config.ts'
 import { isShipperError, ShipperError } from '../errors.ts'
 import { buildApp, type ShipperApp } from '../http/app.ts'
 import { createLogger, type Logger } from '../logger.ts'
-import type { EndpointSummary } from '../output/endpoint.ts'
-import { Shipper } from '../shipper.ts'
+import { createMetricsRegistry } from '../metrics/shipper-metrics.ts'
+import type { DataPlane, EndpointSummary } from '../plane/data-plane.ts'
+import { JsDataPlane } from '../plane/js-plane.ts'
 
 /** sysexits.h EX_CONFIG: the configuration is wrong; restarting will not help. */
 export const EXIT_CONFIG = 78
@@ -23,7 +24,8 @@ summary line per endpoint is logged.
 `
 
 export interface RunningShipper {
-  readonly shipper: Shipper
+  /** The data path: tests read its snapshot(), as the metrics do. */
+  readonly plane: DataPlane
   readonly app: ShipperApp
   readonly logger: Logger
   /** The HTTP server's address, such as http://127.0.0.1:8080. */
@@ -41,19 +43,20 @@ export async function run(env: Env, logger?: Logger): Promise<RunningShipper> {
   for (const address of await clearIpcPaths(bindersOf(config.inputs, config.endpoints))) {
     log.info({ address }, 'replaced a stale socket file')
   }
-  const shipper = new Shipper(config, log)
-  const app = buildApp({ logger: log, registry: shipper.registry, readiness: () => shipper.readiness() })
+  const plane: DataPlane = new JsDataPlane(config, log)
+  const registry = createMetricsRegistry(() => plane.snapshot())
+  const app = buildApp({ logger: log, registry, readiness: () => plane.readiness() })
 
   // HTTP first: /livez answers and /readyz says what is missing while sockets come up.
   let url: string
   try {
     url = await app.listen({ host: config.httpHost, port: config.httpPort })
   } catch (err) {
-    await shipper.abort()
+    await plane.abort()
     throw err
   }
   try {
-    await shipper.start()
+    await plane.start()
   } catch (err) {
     await app.close()
     throw err
@@ -63,14 +66,14 @@ export async function run(env: Env, logger?: Logger): Promise<RunningShipper> {
   let stopping: Promise<EndpointSummary[]> | undefined
   const stop = (): Promise<EndpointSummary[]> => {
     stopping ??= (async () => {
-      const summaries = await shipper.stop()
+      const summaries = await plane.stop()
       for (const summary of summaries) log.info(summary, 'endpoint summary')
       await app.close()
       return summaries
     })()
     return stopping
   }
-  return { shipper, app, logger: log, url, stop }
+  return { plane, app, logger: log, url, stop }
 }
 
 function waitForSignal(): Promise<NodeJS.Signals> {

@@ -4,23 +4,16 @@
 // Both are held to the same contract by the same tests: the wire, the metrics, and what
 // snapshot() returns.
 
+import type { EndpointSummary } from '../record/endpoint-summary.ts'
 import type { Counts, DisconnectReason, DropReason, RejectReason, SubscriptionRejectReason } from '../record/reasons.ts'
 import type { AuthRejectReason } from '../security/auth-stats.ts'
+
+export type { EndpointSummary }
 
 export interface Readiness {
   readonly ready: boolean
   /** What is not ready yet, for the /readyz body. */
   readonly waitingFor: string[]
-}
-
-/** What an endpoint reports when it is closed: the shutdown summary line. */
-export interface EndpointSummary {
-  readonly endpoint: string
-  readonly sent: number
-  readonly dropped: number
-  /** Records still queued when linger ran out (also among the dropped, reason shutdown). */
-  readonly left: number
-  readonly filtered: number
 }
 
 export interface InputSnapshot {
@@ -66,6 +59,8 @@ export interface EndpointSnapshot {
   readonly subscriptionsRejected: Readonly<Counts<SubscriptionRejectReason>>
   /** Times the endpoint dropped all its connections to be rid of a peer over the subscription limit. */
   readonly resets: number
+  /** Times a send waited for a full subscriber: grows with how long one stays full, never per record. */
+  readonly fullPauses: number
 }
 
 export interface DataPlaneSnapshot {
@@ -75,6 +70,8 @@ export interface DataPlaneSnapshot {
   readonly endpoints: readonly EndpointSnapshot[]
   /** Refused ZAP requests per protected socket ("input" or an endpoint's name). */
   readonly auth: ReadonlyArray<readonly [socket: string, counts: Readonly<Counts<AuthRejectReason>>]>
+  /** Errors caught inside the data path (a bug, logged): the process carried on. */
+  readonly internalErrors: number
 }
 
 export interface DataPlane {

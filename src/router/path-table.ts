@@ -7,22 +7,7 @@
 // path, when it is first seen. A publisher can invent paths at will, so the table holds
 // at most `maxPaths` and forgets a path that has not been seen for a while (see expire()).
 
-export interface LogPath {
-  /** Small dense number below maxPaths, for per-path counters kept in typed arrays; reused once the path is forgotten. */
-  readonly id: number
-  readonly name: string
-  readonly bytes: Buffer
-  /** The table's hash of bytes. */
-  readonly hash: number
-  /** admitted[i]: endpoint i's include/exclude filters let this path through. */
-  readonly admitted: readonly boolean[]
-  /** Records of this path accepted from the input. */
-  records: number
-  /** The table's clock when the input last saw this path. */
-  lastSeen: number
-  /** Records of this path waiting in endpoint queues: while there are any, the path is kept. */
-  queued: number
-}
+import type { LogPath } from '../record/log-path.ts'
 
 export type PathProblem = 'path_invalid' | 'too_many_paths'
 
