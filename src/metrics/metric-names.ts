@@ -122,6 +122,13 @@ export const INTERNAL_ERRORS = {
   help: 'Errors caught inside the data path (a bug: each is logged with its stack). The shipper carried on; any above zero deserves a bug report.',
 } as const satisfies MetricSpec
 
+export const CONFIG_RELOADS = {
+  name: 'zeek_zmq_config_reload_total',
+  type: 'counter',
+  labels: ['result'],
+  help: 'Reloads of the configuration (SIGHUP, or a change of the ZEEK_ZMQ_CONFIG file): success, or failure (refused as invalid, the running configuration kept; or an endpoint that could not open).',
+} as const satisfies MetricSpec
+
 export const SHIPPER_METRICS: readonly MetricSpec[] = [
   INPUT_RECORDS,
   INPUT_BYTES,
@@ -139,4 +146,5 @@ export const SHIPPER_METRICS: readonly MetricSpec[] = [
   ENDPOINT_SUBSCRIPTIONS_REJECTED,
   AUTH_REJECTED,
   INTERNAL_ERRORS,
+  CONFIG_RELOADS,
 ]

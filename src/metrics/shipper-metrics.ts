@@ -49,7 +49,12 @@ function perScrape(take: () => DataPlaneSnapshot): () => DataPlaneSnapshot {
   }
 }
 
-export function createMetricsRegistry(takeSnapshot: () => DataPlaneSnapshot): Registry {
+/** What the control plane itself counts. */
+export interface ControlPlaneCounts {
+  reloads(): Readonly<Record<'success' | 'failure', number>>
+}
+
+export function createMetricsRegistry(takeSnapshot: () => DataPlaneSnapshot, control?: ControlPlaneCounts): Registry {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
   const snapshot = perScrape(takeSnapshot)
@@ -89,5 +94,8 @@ export function createMetricsRegistry(takeSnapshot: () => DataPlaneSnapshot): Re
     for (const [socket, counts] of snapshot().auth) for (const reason of AUTH_REJECT_REASONS) yield [{ socket, reason }, counts[reason]]
   })
   register(registry, names.INTERNAL_ERRORS, () => [[{}, snapshot().internalErrors]])
+  register(registry, names.CONFIG_RELOADS, function* () {
+    for (const [result, count] of Object.entries(control?.reloads() ?? { success: 0, failure: 0 })) yield [{ result }, count]
+  })
   return registry
 }

@@ -81,8 +81,9 @@ export class EndpointOutlet implements Outlet {
     return this.#backoff.pauses
   }
 
-  open(): Promise<void> {
-    return this.transport.open(this.#kick)
+  /** `replacing`: another endpoint on the same address was just closed (a reload). */
+  open(replacing = false): Promise<void> {
+    return this.transport.open(this.#kick, replacing)
   }
 
   offer(message: ZeekMessage, path: LogPath): void {

@@ -38,8 +38,12 @@ export interface Transport {
   /** The outlet tells the transport each record it took, once its send resolved. */
   sent(message: ZeekMessage): void
   isFull(err: unknown): boolean
-  /** Binds or connects. `onAccepting` is called whenever records may flow again (a subscription came). */
-  open(onAccepting: () => void): Promise<void>
+  /**
+   * Binds or connects. `onAccepting` is called whenever records may flow again (a
+   * subscription came). `replacing`: the address was just given up by the socket this one
+   * replaces, which the OS may not have released yet.
+   */
+  open(onAccepting: () => void, replacing?: boolean): Promise<void>
   /** Closes, giving what the transport already holds `lingerMs` to go out. */
   close(lingerMs: number): void
   state(): TransportState

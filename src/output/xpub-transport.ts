@@ -121,7 +121,7 @@ export class XpubTransport implements Transport {
     }
   }
 
-  async open(onAccepting: () => void): Promise<void> {
+  async open(onAccepting: () => void, replacing = false): Promise<void> {
     this.#onAccepting = onAccepting
     // Watching the socket's events keeps Node.js running until the socket closes, so it
     // starts only here, before bind or connect (no event is missed), once the socket is in use.
@@ -130,7 +130,8 @@ export class XpubTransport implements Transport {
       this.#secure?.(this.#socket)
       if (this.#config.mode === 'bind') {
         await makeIpcDirectory(this.#config.address)
-        await this.#socket.bind(this.#config.address)
+        if (replacing) await this.#attach(this.#socket, this.#config.address)
+        else await this.#socket.bind(this.#config.address)
         this.#boundAddress = this.#socket.lastEndpoint ?? undefined
       } else {
         this.#socket.connect(this.#config.address)

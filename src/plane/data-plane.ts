@@ -4,6 +4,7 @@
 // Both are held to the same contract by the same tests: the wire, the metrics, and what
 // snapshot() returns.
 
+import type { EndpointConfig } from '../config/endpoint-spec.ts'
 import type { EndpointSummary } from '../record/endpoint-summary.ts'
 import type { Counts, DisconnectReason, DropReason, RejectReason, SubscriptionRejectReason } from '../record/reasons.ts'
 import type { AuthRejectReason } from '../security/auth-stats.ts'
@@ -74,6 +75,19 @@ export interface DataPlaneSnapshot {
   readonly internalErrors: number
 }
 
+/** What a change of the endpoints did, by endpoint name. */
+export interface ReconfigureReport {
+  readonly added: readonly string[]
+  readonly removed: readonly string[]
+  /** Replaced, after the old one drained for its linger. */
+  readonly changed: readonly string[]
+  readonly unchanged: readonly string[]
+  /** The summaries of the endpoints closed: the removed ones, and the old ones of those changed. */
+  readonly summaries: readonly EndpointSummary[]
+  /** Endpoints that could not be opened, with why: /readyz names them until a later reload fixes them. */
+  readonly failed: ReadonlyArray<{ readonly endpoint: string; readonly error: string }>
+}
+
 export interface DataPlane {
   /** Which implementation this is, for the start-up log line. */
   readonly kind: 'js' | 'native'
@@ -84,6 +98,13 @@ export interface DataPlane {
    * then closes the outputs. One summary per endpoint, in the configured order.
    */
   stop(): Promise<EndpointSummary[]>
+  /**
+   * Replaces the endpoints with `endpoints` (a valid configuration's), while records flow:
+   * endpoints whose settings are unchanged keep their queues and connections, added ones
+   * open, removed ones drain for their linger and close, changed ones are replaced once the
+   * old one has drained. Records routed meanwhile go to the new set.
+   */
+  reconfigure(endpoints: readonly EndpointConfig[]): Promise<ReconfigureReport>
   /** Closes every socket at once, holding nothing back: for a start that failed. */
   abort(): Promise<void>
   readiness(): Readiness

@@ -3,6 +3,8 @@
 // opens the outputs before the input, so that the first record has somewhere to go; stop
 // runs the other way round.
 
+import { isDeepStrictEqual } from 'node:util'
+import type { EndpointConfig } from '../config/endpoint-spec.ts'
 import type { ShipperConfig } from '../config/load-config.ts'
 import { InputStats } from '../input/input-stats.ts'
 import { ZeekInput } from '../input/zeek-input.ts'
@@ -14,7 +16,8 @@ import { MemoryBudget } from '../queue/memory-budget.ts'
 import { RecordRouter } from '../router/record-router.ts'
 import { ShipperSecurity } from '../security/socket-security.ts'
 import { TaskFailures } from '../task-failures.ts'
-import type { DataPlane, DataPlaneSnapshot, EndpointSnapshot, EndpointSummary, PathSnapshot, Readiness } from './data-plane.ts'
+import type { DataPlane, DataPlaneSnapshot, EndpointSnapshot, EndpointSummary, PathSnapshot, Readiness, ReconfigureReport } from './data-plane.ts'
+import { addressReleased } from './address-released.ts'
 
 export class JsDataPlane implements DataPlane {
   readonly kind = 'js'
@@ -23,7 +26,11 @@ export class JsDataPlane implements DataPlane {
   readonly #stats: InputStats
   readonly #failures: TaskFailures
   readonly #security: ShipperSecurity
-  readonly #outlets: readonly EndpointOutlet[]
+  readonly #budget: MemoryBudget
+  readonly #warnings: RateLimitedLog
+  #outlets: readonly EndpointOutlet[]
+  /** Outlets being drained and closed by a reconfigure: stop() waits for them. */
+  readonly #retiring = new Set<Promise<unknown>>()
   readonly #router: RecordRouter
   readonly #input: ZeekInput
   #stopping = false
@@ -35,20 +42,11 @@ export class JsDataPlane implements DataPlane {
     const failures = new TaskFailures(logger)
     this.#failures = failures
     this.#stats = new InputStats(warnings)
-    const budget = new MemoryBudget(config.memoryLimitBytes)
+    this.#warnings = warnings
+    this.#budget = new MemoryBudget(config.memoryLimitBytes)
     const security = new ShipperSecurity(config.curveCert, logger, warnings)
     this.#security = security
-    this.#outlets = config.endpoints.map((endpoint) => {
-      const transport = new XpubTransport({
-        config: endpoint,
-        logger: logger.child({ endpoint: endpoint.name }),
-        warnings,
-        failures,
-        secure: (socket) => security.apply(socket, endpoint.name, endpoint.access),
-      })
-      const queue = new EndpointQueue(endpoint.hwm, endpoint.hwmBytes, budget)
-      return new EndpointOutlet({ config: endpoint, queue, transport, maxPaths: config.maxPaths, warnings, failures })
-    })
+    this.#outlets = config.endpoints.map((endpoint) => this.#outletFor(endpoint))
     this.#router = new RecordRouter(this.#outlets, config.endpoints, config)
     this.#input = new ZeekInput({
       addresses: config.inputs,
@@ -59,6 +57,19 @@ export class JsDataPlane implements DataPlane {
       logger,
       secure: (socket, _address, index) => security.apply(socket, 'input', config.inputAccess[index]),
     })
+  }
+
+  #outletFor(endpoint: EndpointConfig): EndpointOutlet {
+    const security = this.#security
+    const transport = new XpubTransport({
+      config: endpoint,
+      logger: this.#logger.child({ endpoint: endpoint.name }),
+      warnings: this.#warnings,
+      failures: this.#failures,
+      secure: (socket) => security.apply(socket, endpoint.name, endpoint.access),
+    })
+    const queue = new EndpointQueue(endpoint.hwm, endpoint.hwmBytes, this.#budget)
+    return new EndpointOutlet({ config: endpoint, queue, transport, maxPaths: this.#config.maxPaths, warnings: this.#warnings, failures: this.#failures })
   }
 
   readiness(): Readiness {
@@ -87,6 +98,63 @@ export class JsDataPlane implements DataPlane {
     }
   }
 
+  async reconfigure(endpoints: readonly EndpointConfig[]): Promise<ReconfigureReport> {
+    const before = new Map(this.#outlets.map((outlet) => [outlet.name, outlet]))
+    const kept = new Set<EndpointOutlet>()
+    const opening: EndpointOutlet[] = []
+    const outlets = endpoints.map((endpoint) => {
+      const old = before.get(endpoint.name)
+      if (old !== undefined && isDeepStrictEqual(old.config, endpoint)) {
+        kept.add(old)
+        return old
+      }
+      const outlet = this.#outletFor(endpoint)
+      opening.push(outlet)
+      return outlet
+    })
+    const retired = this.#outlets.filter((outlet) => !kept.has(outlet))
+    // From here on the router offers records to the new set: a changed endpoint's new queue
+    // holds them while the old one drains.
+    this.#outlets = outlets
+    this.#router.setOutlets(outlets, endpoints)
+
+    const closing = Promise.all(retired.map((outlet) => this.#retire(outlet)))
+    this.#retiring.add(closing)
+    const summaries = await closing.finally(() => this.#retiring.delete(closing))
+
+    await this.#security.open(opening.map((outlet) => outlet.config.access))
+    const failed: Array<{ endpoint: string; error: string }> = []
+    for (const outlet of opening) {
+      const old = before.get(outlet.name)
+      try {
+        if (old !== undefined && old.config.mode === 'bind') await addressReleased(old.transport.address)
+        await outlet.open(old !== undefined)
+        this.#logger.info({ endpoint: outlet.name, address: outlet.transport.address, mode: outlet.config.mode, hwm: outlet.config.hwm }, 'endpoint open')
+      } catch (err) {
+        failed.push({ endpoint: outlet.name, error: (err as Error).message })
+        this.#logger.error({ err, endpoint: outlet.name }, 'could not open the endpoint; /readyz names it until a reload fixes it')
+      }
+    }
+    const names = (list: readonly EndpointOutlet[]): string[] => list.map((outlet) => outlet.name)
+    return {
+      added: names(opening.filter((outlet) => !before.has(outlet.name))),
+      removed: names(retired.filter((outlet) => !endpoints.some((endpoint) => endpoint.name === outlet.name))),
+      changed: names(opening.filter((outlet) => before.has(outlet.name))),
+      unchanged: names([...kept]),
+      summaries,
+      failed,
+    }
+  }
+
+  /** Drains an outlet the endpoints no longer include for its linger, then closes it. */
+  async #retire(outlet: EndpointOutlet): Promise<EndpointSummary> {
+    const started = Date.now()
+    await outlet.drain(started + outlet.config.lingerMs)
+    const summary = outlet.close(started + outlet.config.lingerMs - Date.now())
+    this.#logger.info(summary, 'endpoint summary')
+    return summary
+  }
+
   async abort(): Promise<void> {
     this.#stopping = true
     this.#router.stopExpiry()
@@ -102,6 +170,7 @@ export class JsDataPlane implements DataPlane {
     const started = Date.now()
     await Promise.all(this.#outlets.map((outlet) => outlet.drain(started + outlet.config.lingerMs)))
     const summaries = this.#outlets.map((outlet) => outlet.close(started + outlet.config.lingerMs - Date.now()))
+    await Promise.all(this.#retiring)
     await this.#security.close()
     return summaries
   }

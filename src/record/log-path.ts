@@ -8,8 +8,8 @@ export interface LogPath {
   readonly bytes: Buffer
   /** The table's hash of bytes. */
   readonly hash: number
-  /** admitted[i]: endpoint i's include/exclude filters let this path through. */
-  readonly admitted: readonly boolean[]
+  /** admitted[i]: endpoint i's include/exclude filters let this path through (replaced when the endpoints are). */
+  admitted: readonly boolean[]
   /** Records of this path accepted from the input. */
   records: number
   /** The table's clock when the input last saw this path. */

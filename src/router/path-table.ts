@@ -27,7 +27,7 @@ export class PathTable {
   /** Indexed by LogPath.id; a forgotten path leaves a hole that the next new path takes. */
   readonly #slots: (LogPath | undefined)[] = []
   readonly #freeIds: number[] = []
-  readonly #admits: ReadonlyArray<(path: string) => boolean>
+  #admits: ReadonlyArray<(path: string) => boolean>
   #live = 0
   /**
    * Set by expire(), not read from the system clock per record: a path's lastSeen is the
@@ -45,6 +45,12 @@ export class PathTable {
   /** The paths known now. Built per call: for scrapes, not for the hot path. */
   get paths(): LogPath[] {
     return this.#slots.filter((path) => path !== undefined)
+  }
+
+  /** New endpoints' filters: every path known is judged again, as every path to come will be. */
+  readmit(admits: ReadonlyArray<(path: string) => boolean>): void {
+    this.#admits = admits
+    for (const path of this.#slots) if (path !== undefined) path.admitted = admits.map((admit) => admit(path.name))
   }
 
   /** Finds (or registers) the path named by a path frame; the caller has checked its length. */

@@ -12,7 +12,7 @@ const MAX_SWEEP_INTERVAL_MS = 60_000
 
 export class RecordRouter {
   readonly paths: PathTable
-  readonly #outlets: readonly Outlet[]
+  #outlets: readonly Outlet[]
   readonly #idleMs: number
   readonly #sweepMs: number
   #sweeper: NodeJS.Timeout | undefined
@@ -28,6 +28,12 @@ export class RecordRouter {
       limits.maxPaths,
       performance.now(),
     )
+  }
+
+  /** The endpoints changed: from now on `outlets[i]` receives what `filters[i]` admits. */
+  setOutlets(outlets: readonly Outlet[], filters: readonly PathFilter[]): void {
+    this.#outlets = outlets
+    this.paths.readmit(filters.map(compilePathFilter))
   }
 
   /** Sweeps for idle paths every min(idle / 4, 60 s) until stopExpiry(); the timer keeps no one alive. */
