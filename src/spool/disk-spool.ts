@@ -48,6 +48,8 @@ export interface SpoolStats {
   /** Records lost to torn or damaged bytes found on reopening or reading (at least 1 per damaged place). */
   readonly truncatedRecords: number
   readonly truncatedBytes: number
+  /** Rounds of fsyncs done since open (each covers every file changed before it began). */
+  readonly syncs: number
   readonly syncFailures: number
 }
 
@@ -171,6 +173,7 @@ export class DiskSpool {
       droppedWriteFailed: this.droppedWriteFailed,
       truncatedRecords: this.truncatedRecords,
       truncatedBytes: this.truncatedBytes,
+      syncs: this.#syncer.rounds,
       syncFailures: this.#syncer.failures,
     }
   }

@@ -36,6 +36,8 @@ export class SpoolSyncer {
   readonly #timer: NodeJS.Timeout | undefined
   #running: Promise<void> | undefined
   #again = false
+  /** Rounds of fsyncs done (each covers every file changed before it began). */
+  rounds = 0
   /** fsyncs that failed (EIO, ENOSPC on some file systems): what they covered may not survive power loss. */
   failures = 0
 
@@ -75,6 +77,7 @@ export class SpoolSyncer {
       const retired = this.#targets.takeRetired()
       const results = await Promise.allSettled([...dirty, ...retired].map((fd) => fsyncAsync(fd)))
       this.failures += results.filter((r) => r.status === 'rejected').length
+      if (results.length > 0) this.rounds++
       await Promise.allSettled(retired.map((fd) => closeAsync(fd)))
     } while (this.#again)
   }

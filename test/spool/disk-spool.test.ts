@@ -108,6 +108,7 @@ describe('reopening', () => {
       }
       assert.equal(first.syncPolicy, sync)
       await first.close()
+      assert.equal(first.stats().syncs > 0, sync !== 'none', 'close syncs unless the policy is none')
       const second = await openSpool(t, dir, { ...SMALL_SEGMENTS, sync })
       assert.deepEqual(await drain(second), range(42, 95))
       assert.equal(second.stats().syncFailures, 0)
