@@ -116,7 +116,7 @@ export const schema = {
     env: 'ZEEK_ZMQ_INPUTS',
   },
   endpoints: {
-    doc: 'Where records go: one or more endpoint specs (white space or ";" between them), each a ZeroMQ address with optional query parameters name, mode (connect|bind), hwm, hwm_bytes, linger, include, exclude, and curve, clients, server_key and allow (see "Security"). See "Endpoints".',
+    doc: 'Where records go: one or more endpoint specs (white space or ";" between them), each a ZeroMQ address with optional query parameters name, mode (connect|bind), hwm, hwm_bytes, linger, include, exclude, curve, clients, server_key and allow (see "Security"), and spool, spool_max and spool_sync (see "Spool"). See "Endpoints".',
     format: 'endpoint-specs',
     default: '',
     env: 'ZEEK_ZMQ_ENDPOINTS',
