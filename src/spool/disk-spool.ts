@@ -24,6 +24,7 @@ import { SpoolLock } from './spool-lock.ts'
 import { recoverSegments, type Segment } from './spool-recovery.ts'
 import { SpoolSyncer, type SpoolSync } from './spool-sync.ts'
 import { SegmentReader } from './segment-reader.ts'
+import { TailCache } from './tail-cache.ts'
 
 export interface SpoolOptions {
   /** The most bytes the segment files may hold together (spool_max). */
@@ -34,6 +35,8 @@ export interface SpoolOptions {
   readonly segmentBytes?: number
   /** Longest frame a record may have: bounds what a damaged length field can make a reader take. */
   readonly maxFrameBytes?: number
+  /** Bytes of the newest records kept in memory for a reader that has caught up with the writer; default 1 MiB. */
+  readonly tailCacheBytes?: number
 }
 
 /** What the metrics read at scrape time. */
@@ -54,6 +57,7 @@ export interface SpoolStats {
 }
 
 const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024
+const DEFAULT_TAIL_CACHE_BYTES = 1024 * 1024
 
 function defaultSegmentBytes(maxBytes: number): number {
   return Math.min(64 * 1024 * 1024, Math.max(64 * 1024, Math.floor(maxBytes / 8)))
@@ -84,6 +88,7 @@ export class DiskSpool {
   #writeDirty = false
   #dirDirty = false
   readonly #retired: number[] = []
+  readonly #tail: TailCache<Segment>
   #reader: SegmentReader | undefined
   #readerFd: number | undefined
   #readerSegment: Segment | undefined
@@ -102,6 +107,7 @@ export class DiskSpool {
     this.capacityBytes = options.maxBytes
     this.#segmentBytes = options.segmentBytes ?? defaultSegmentBytes(options.maxBytes)
     this.#maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES
+    this.#tail = new TailCache(options.tailCacheBytes ?? DEFAULT_TAIL_CACHE_BYTES)
     this.#lock = parts.lock
     this.#ledger = parts.ledger
     this.#dirFd = parts.dirFd
@@ -215,6 +221,7 @@ export class DiskSpool {
       }
       return this.#writeFailed()
     }
+    this.#tail.push({ segment, offset: segment.size, bytes: size, message })
     segment.size += size
     segment.records++
     this.#bytes += size
@@ -269,6 +276,12 @@ export class DiskSpool {
       if (head === undefined || this.#closed) return undefined
       if (this.#readerSegment !== head) this.#openReader(head)
       const reader = this.#reader!
+      const cached = this.#tail.take(head, reader.offset, (segment) => this.#segments.includes(segment))
+      if (cached !== undefined) {
+        reader.skip(cached.bytes)
+        this.#peeked = { message: cached.message, segment: head, end: cached.offset + cached.bytes }
+        return cached.message
+      }
       reader.end = head.size
       const read = await reader.next()
       if (this.#readerSegment !== head) continue // discarded to make room while the read was under way

@@ -43,6 +43,11 @@ export class SegmentReader {
     return this.#offset
   }
 
+  /** Moves past a record taken from elsewhere (the tail cache); the next read starts after it. */
+  skip(bytes: number): void {
+    this.#offset += bytes
+  }
+
   async next(): Promise<ReadResult> {
     for (;;) {
       const available = this.end - this.#offset

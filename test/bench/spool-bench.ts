@@ -6,6 +6,7 @@
 //   replay   peek() and ack() (chunked async reads, CRC check, one ledger pwrite per record)
 //            vs reading the baseline file in chunks of the same size with readSync
 //   reopen   open() of the full spool: every record read and checked once
+//   live     append, peek and ack of each record in turn: a reader that keeps up with the writer
 //
 // for each fsync policy. The append loop yields to the event loop every 256 records, as the
 // shipper does between batches from its input, so that the fsyncs of "interval" and
@@ -89,6 +90,19 @@ async function baselineRead(path: string): Promise<Cost> {
   return cost
 }
 
+async function liveRun(dir: string, sync: SpoolSync): Promise<Cost> {
+  const spool = await DiskSpool.open(dir, { maxBytes: 16 * 1024 ** 3, sync })
+  return measure(async () => {
+    for (let i = 0; i < RECORDS; i++) {
+      spool.append(message(i))
+      await spool.peek()
+      spool.ack()
+      if (i % PER_TURN === 0) await nextTurn()
+    }
+    await spool.close()
+  })
+}
+
 async function spoolRun(dir: string, sync: SpoolSync): Promise<{ append: Cost; replay: Cost; reopen: Cost; bytes: number; syncs: number }> {
   const options = { maxBytes: 16 * 1024 ** 3, sync }
   let spool = await DiskSpool.open(dir, options)
@@ -123,15 +137,16 @@ async function main(): Promise<void> {
     const baseFile = join(root, 'baseline')
     const write = await baselineWrite(baseFile)
     const read = await baselineRead(baseFile)
-    console.log('| spool_sync | append µs/record (wall, CPU) | vs writev loop (wall) | fsync rounds while appending | replay µs/record (wall, CPU) | vs chunked readSync (wall) | reopen MB/s |')
-    console.log('|---|---|---|---|---|---|---|')
-    console.log(`| baseline | ${us(write.wallUs)}, ${us(write.cpuUs)} | 1.0x | | ${us(read.wallUs)}, ${us(read.cpuUs)} | 1.0x | |`)
+    console.log('| spool_sync | append µs/record (wall, CPU) | vs writev loop (wall) | fsync rounds while appending | replay µs/record (wall, CPU) | vs chunked readSync (wall) | reopen MB/s | live µs/record (wall, CPU) |')
+    console.log('|---|---|---|---|---|---|---|---|')
+    console.log(`| baseline | ${us(write.wallUs)}, ${us(write.cpuUs)} | 1.0x | | ${us(read.wallUs)}, ${us(read.cpuUs)} | 1.0x | | |`)
     for (const sync of POLICIES) {
       const run = await spoolRun(join(root, sync), sync)
       const mbPerS = run.bytes / (run.reopen.wallUs * RECORDS)
+      const live = await liveRun(join(root, `${sync}-live`), sync)
       console.log(
         `| ${sync} | ${us(run.append.wallUs)}, ${us(run.append.cpuUs)} | ${ratio(run.append.wallUs, write.wallUs)} | ${run.syncs} | ` +
-          `${us(run.replay.wallUs)}, ${us(run.replay.cpuUs)} | ${ratio(run.replay.wallUs, read.wallUs)} | ${mbPerS.toFixed(0)} |`,
+          `${us(run.replay.wallUs)}, ${us(run.replay.cpuUs)} | ${ratio(run.replay.wallUs, read.wallUs)} | ${mbPerS.toFixed(0)} | ${us(live.wallUs)}, ${us(live.cpuUs)} |`,
       )
     }
     const blocking = await blockingSync(join(root, 'blocking'), BLOCKING_RECORDS)

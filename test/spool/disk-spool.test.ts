@@ -34,6 +34,26 @@ describe('order and acknowledgement', () => {
     assert.deepEqual(segmentFiles(dir).map((f) => f.size), [1020], 'only the segment still open for writing is left')
   })
 
+  test('a reader that keeps up with the writer takes records from memory, one that falls behind from disk, in one order', async (t) => {
+    const dir = spoolDir(t)
+    // A tail cache of 1,000 bytes: the 10 newest records.
+    const spool = await openSpool(t, dir, { ...SMALL_SEGMENTS, tailCacheBytes: 1000 })
+    const seen: number[] = []
+    let next = 0
+    for (const round of range(0, 200)) {
+      // Bursts of 1 to 40 records, read 1 to 30 at a time: sometimes caught up, sometimes behind.
+      for (const _ of range(0, 1 + ((round * 7) % 40))) spool.append(indexed(next++))
+      for (const _ of range(0, 1 + ((round * 11) % 30))) {
+        const message = await spool.peek()
+        if (message === undefined) break
+        seen.push(indexOf(message))
+        spool.ack()
+      }
+    }
+    seen.push(...(await drain(spool)))
+    assert.deepEqual(seen, range(0, next))
+  })
+
   test('peek returns the same record until it is acknowledged', async (t) => {
     const spool = await openSpool(t, spoolDir(t))
     spool.append(indexed(7))

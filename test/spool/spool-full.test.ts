@@ -72,6 +72,8 @@ describe('spool_max', () => {
       }
     }
     assert.equal(next, count)
-    assert.ok(peak < 4 * 1024 * 1024, `buffers held while replaying grew by ${peak} bytes`)
+    // Chunks are 256 KiB; V8 frees the memory of collected buffers in the background, so a
+    // few more than one may still be counted. Holding the spool would be 128 MiB.
+    assert.ok(peak < 16 * 1024 * 1024, `buffers held while replaying grew by ${peak} bytes`)
   })
 })
