@@ -133,7 +133,6 @@ export class DiskSpool {
    * throws ERR_SPOOL when another owner holds the directory or the file system refuses.
    */
   static async open(dir: string, options: SpoolOptions): Promise<DiskSpool> {
-    let lock: SpoolLock
     let real: string
     try {
       mkdirSync(dir, { recursive: true, mode: 0o700 })
@@ -141,7 +140,7 @@ export class DiskSpool {
     } catch (err) {
       throw new ShipperError('ERR_SPOOL', `cannot create the spool directory ${dir}: ${(err as Error).message}`, { dir, cause: err })
     }
-    lock = SpoolLock.acquire(real)
+    const lock = SpoolLock.acquire(real)
     const opened: number[] = []
     try {
       const { ledger, position } = SpoolLedger.open(real)
@@ -297,9 +296,10 @@ export class DiskSpool {
         this.truncatedBytes += head.size - reader.offset
         this.#records -= lost
         head.records = head.acked
+        // Nothing more may go behind the damage; closing the writer may remove the head itself.
         if (head === this.#writeSegment()) this.#closeWriter()
       }
-      this.#removeHead()
+      if (this.#segments[0] === head) this.#removeHead()
     }
   }
 

@@ -57,6 +57,14 @@ function create(path: string): boolean {
   }
 }
 
+function createOrRefuse(path: string, dir: string): boolean {
+  try {
+    return create(path)
+  } catch (err) {
+    throw new ShipperError('ERR_SPOOL', `cannot lock the spool directory ${dir}: ${(err as Error).message}`, { dir, cause: err })
+  }
+}
+
 export class SpoolLock {
   readonly #dir: string
   readonly #path: string
@@ -76,7 +84,7 @@ export class SpoolLock {
     // Two attempts: a stale lock is removed once; if another process takes it in between,
     // its lock is live and the second attempt refuses.
     for (let attempt = 0; attempt < 2; attempt++) {
-      if (create(path)) {
+      if (createOrRefuse(path, dir)) {
         held.add(dir)
         return new SpoolLock(dir)
       }

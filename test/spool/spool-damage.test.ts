@@ -107,4 +107,20 @@ describe('damage found while replaying', () => {
     assert.equal(spool.stats().truncatedRecords, 3)
     assert.equal(spool.records, 0)
   })
+
+  test('damage in the segment being written: nothing more goes behind it, and later records are delivered', async (t) => {
+    const dir = spoolDir(t)
+    const spool = await openSpool(t, dir, { ...SMALL_SEGMENTS, tailCacheBytes: 0 })
+    for (const i of range(0, 25)) spool.append(indexed(i))
+    for (const _ of range(0, 20)) {
+      await spool.peek()
+      spool.ack()
+    }
+    flipByte(segmentFiles(dir).at(-1)!.path, HEADER + 2 * RECORD + 60) // record 22
+    assert.deepEqual(await drain(spool), [20, 21])
+    assert.equal(spool.stats().truncatedRecords, 3)
+    for (const i of range(25, 30)) spool.append(indexed(i))
+    assert.deepEqual(await drain(spool), range(25, 30))
+    assert.equal(spool.records, 0)
+  })
 })
