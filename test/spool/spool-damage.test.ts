@@ -96,6 +96,38 @@ describe('damage found on reopening', () => {
   })
 })
 
+describe('the ledger', () => {
+  test('a torn ledger write falls back on the slot before it: one acknowledgement undone, nothing lost', async (t) => {
+    const dir = spoolDir(t)
+    const spool = await openSpool(t, dir, SMALL_SEGMENTS)
+    for (const i of range(0, 15)) spool.append(indexed(i))
+    for (const _ of range(0, 4)) {
+      await spool.peek()
+      spool.ack()
+    }
+    await spool.close()
+    const ledger = readFileSync(`${dir}/ledger`)
+    const newest = ledger.readBigUInt64LE(8) > ledger.readBigUInt64LE(32 + 8) ? 0 : 32
+    flipByte(`${dir}/ledger`, newest + 20)
+    const again = await openSpool(t, dir, SMALL_SEGMENTS)
+    assert.deepEqual(await drain(again), range(3, 15))
+  })
+
+  test('without a ledger, everything in the segments is sent again', async (t) => {
+    const dir = spoolDir(t)
+    const spool = await openSpool(t, dir, SMALL_SEGMENTS)
+    for (const i of range(0, 15)) spool.append(indexed(i))
+    for (const _ of range(0, 4)) {
+      await spool.peek()
+      spool.ack()
+    }
+    await spool.close()
+    truncateSync(`${dir}/ledger`, 0)
+    const again = await openSpool(t, dir, SMALL_SEGMENTS)
+    assert.deepEqual(await drain(again), range(0, 15))
+  })
+})
+
 describe('damage found while replaying', () => {
   test('a segment damaged on disk after it was opened: the rest of it counted as truncated, the later ones delivered', async (t) => {
     const dir = spoolDir(t)
