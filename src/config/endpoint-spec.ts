@@ -5,7 +5,7 @@
 // The environment gives them as strings; a JSON config file may also give them as objects
 // with the same keys plus `address`.
 
-import { checkPathPattern, splitList } from '../router/path-filter.ts'
+import { checkPathPattern, splitList } from '../record/path-filter.ts'
 import { ACCESS_KEYS, parseAccess, type SocketAccess } from '../security/socket-access.ts'
 import { MAX_INT32 } from './schema.ts'
 import { describeSpec, readSpec } from './spec-fields.ts'

@@ -3,7 +3,7 @@
 // chart's rendering of the config file all derive from this schema.
 
 import convict from 'convict'
-import { checkPathPattern, splitList } from '../router/path-filter.ts'
+import { checkPathPattern, splitList } from '../record/path-filter.ts'
 import { inputAddressOf, splitInputs } from './input-spec.ts'
 import { checkSpoolDir, parseByteSize } from './spool-spec.ts'
 import { parseZmqAddress } from './zmq-address.ts'

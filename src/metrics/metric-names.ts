@@ -143,6 +143,20 @@ export const AUTH_REJECTED = {
   help: 'Peers refused by a protected endpoint or input (socket: the endpoint name or input): address (outside allow), unknown_key (a CURVE key not among its clients), mechanism (no CURVE at a CURVE socket, or a connection closed before its handshake), handshake (a failed CURVE handshake, such as a client that encrypted to another server key).',
 } as const satisfies MetricSpec
 
+export const INTERNAL_ERRORS = {
+  name: 'zeek_zmq_internal_errors_total',
+  type: 'counter',
+  labels: [],
+  help: 'Errors caught inside the data path (a bug: each is logged with its stack). The shipper carried on; any above zero deserves a bug report.',
+} as const satisfies MetricSpec
+
+export const CONFIG_RELOADS = {
+  name: 'zeek_zmq_config_reload_total',
+  type: 'counter',
+  labels: ['result'],
+  help: 'Reloads of the configuration (SIGHUP, or a change of the ZEEK_ZMQ_CONFIG file): success, or failure (refused as invalid, the running configuration kept; or an endpoint that could not open).',
+} as const satisfies MetricSpec
+
 export const SHIPPER_METRICS: readonly MetricSpec[] = [
   INPUT_RECORDS,
   INPUT_BYTES,
@@ -159,6 +173,8 @@ export const SHIPPER_METRICS: readonly MetricSpec[] = [
   ENDPOINT_PEERS,
   ENDPOINT_SUBSCRIPTIONS_REJECTED,
   AUTH_REJECTED,
+  INTERNAL_ERRORS,
+  CONFIG_RELOADS,
 ]
 
 /**

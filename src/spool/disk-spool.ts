@@ -17,7 +17,7 @@
 import { closeSync, ftruncateSync, mkdirSync, openSync, realpathSync, unlinkSync, writevSync } from 'node:fs'
 import { join } from 'node:path'
 import { ShipperError } from '../errors.ts'
-import type { ZeekMessage } from '../queue/endpoint-queue.ts'
+import type { ZeekMessage } from '../record/zeek-message.ts'
 import { encodeRecordHeader, encodeSegmentHeader, recordBytes, SEGMENT_HEADER_BYTES, segmentFileName } from './spool-format.ts'
 import { SpoolLedger, type ReaderPosition } from './spool-ledger.ts'
 import { SpoolLock } from './spool-lock.ts'

@@ -5,7 +5,7 @@
 
 import { read } from 'node:fs'
 import { promisify } from 'node:util'
-import type { ZeekMessage } from '../queue/endpoint-queue.ts'
+import type { ZeekMessage } from '../record/zeek-message.ts'
 import { decodeRecord } from './spool-format.ts'
 
 const readAt = promisify(read)

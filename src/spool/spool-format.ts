@@ -12,7 +12,7 @@
 // let recovery count how many records a damaged segment lost.
 
 import { crc32 } from 'node:zlib'
-import type { ZeekMessage } from '../queue/endpoint-queue.ts'
+import type { ZeekMessage } from '../record/zeek-message.ts'
 
 export const SEGMENT_MAGIC = Buffer.from('ZZSPOOL\x01', 'latin1')
 export const SEGMENT_HEADER_BYTES = 20

@@ -4,7 +4,7 @@
 // just written to: an asynchronous read per record costs ten times the rest of the
 // spool's work. Records older than the bound, or read after a restart, come from disk.
 
-import type { ZeekMessage } from '../queue/endpoint-queue.ts'
+import type { ZeekMessage } from '../record/zeek-message.ts'
 
 export interface TailEntry<S> {
   readonly segment: S
