@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { readdirSync } from 'node:fs'
 import { describe, test } from 'node:test'
-import { drain, indexed, indexOf, openSpool, range, segmentFiles, spoolDir } from './spool-helpers.ts'
+import { acknowledge, drain, indexed, indexOf, openSpool, range, segmentFiles, spoolDir } from './spool-helpers.ts'
 
 // 100-byte records and 1,020-byte segments: exactly 10 records per segment.
 const SMALL_SEGMENTS = { segmentBytes: 1020 }
@@ -87,10 +87,7 @@ describe('reopening', () => {
     const dir = spoolDir(t)
     const first = await openSpool(t, dir, SMALL_SEGMENTS)
     for (const i of range(0, 250)) first.append(indexed(i))
-    for (const _ of range(0, 123)) {
-      await first.peek()
-      first.ack()
-    }
+    await acknowledge(first, 123)
     await first.close()
 
     const second = await openSpool(t, dir, SMALL_SEGMENTS)
@@ -109,8 +106,7 @@ describe('reopening', () => {
     const dir = spoolDir(t)
     const first = await openSpool(t, dir)
     for (const i of range(0, 3)) first.append(indexed(i))
-    await first.peek()
-    first.ack()
+    await acknowledge(first, 1)
     assert.equal(indexOf((await first.peek())!), 1)
     await first.close()
     const second = await openSpool(t, dir)
@@ -122,10 +118,7 @@ describe('reopening', () => {
       const dir = spoolDir(t)
       const first = await openSpool(t, dir, { ...SMALL_SEGMENTS, sync, syncIntervalMs: 5 })
       for (const i of range(0, 95)) first.append(indexed(i))
-      for (const _ of range(0, 42)) {
-        await first.peek()
-        first.ack()
-      }
+      await acknowledge(first, 42)
       assert.equal(first.syncPolicy, sync)
       await first.close()
       assert.equal(first.stats().syncs > 0, sync !== 'none', 'close syncs unless the policy is none')

@@ -4,15 +4,15 @@
 
 import assert from 'node:assert/strict'
 import { closeSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs'
-import { describe, test } from 'node:test'
-import { drain, indexed, openSpool, range, segmentFiles, spoolDir } from './spool-helpers.ts'
+import { describe, test, type TestContext } from 'node:test'
+import { acknowledge, drain, indexed, openSpool, range, segmentFiles, spoolDir } from './spool-helpers.ts'
 
 // 100-byte records and 1,020-byte segments: exactly 10 records per segment (a 20-byte header).
 const SMALL_SEGMENTS = { segmentBytes: 1020 }
 const HEADER = 20
 const RECORD = 100
 
-async function filled(t: Parameters<typeof spoolDir>[0], count: number): Promise<string> {
+async function filled(t: TestContext, count: number): Promise<string> {
   const dir = spoolDir(t)
   const spool = await openSpool(t, dir, SMALL_SEGMENTS)
   for (const i of range(0, count)) spool.append(indexed(i))
@@ -97,15 +97,18 @@ describe('damage found on reopening', () => {
 })
 
 describe('the ledger', () => {
-  test('a torn ledger write falls back on the slot before it: one acknowledgement undone, nothing lost', async (t) => {
+  /** 15 records, 4 of them acknowledged, closed: the ledger's position is at record 4. */
+  async function acknowledgedTo4(t: TestContext): Promise<string> {
     const dir = spoolDir(t)
     const spool = await openSpool(t, dir, SMALL_SEGMENTS)
     for (const i of range(0, 15)) spool.append(indexed(i))
-    for (const _ of range(0, 4)) {
-      await spool.peek()
-      spool.ack()
-    }
+    await acknowledge(spool, 4)
     await spool.close()
+    return dir
+  }
+
+  test('a torn ledger write falls back on the slot before it: one acknowledgement undone, nothing lost', async (t) => {
+    const dir = await acknowledgedTo4(t)
     const ledger = readFileSync(`${dir}/ledger`)
     const newest = ledger.readBigUInt64LE(8) > ledger.readBigUInt64LE(32 + 8) ? 0 : 32
     flipByte(`${dir}/ledger`, newest + 20)
@@ -114,14 +117,7 @@ describe('the ledger', () => {
   })
 
   test('without a ledger, everything in the segments is sent again', async (t) => {
-    const dir = spoolDir(t)
-    const spool = await openSpool(t, dir, SMALL_SEGMENTS)
-    for (const i of range(0, 15)) spool.append(indexed(i))
-    for (const _ of range(0, 4)) {
-      await spool.peek()
-      spool.ack()
-    }
-    await spool.close()
+    const dir = await acknowledgedTo4(t)
     truncateSync(`${dir}/ledger`, 0)
     const again = await openSpool(t, dir, SMALL_SEGMENTS)
     assert.deepEqual(await drain(again), range(0, 15))
@@ -144,10 +140,7 @@ describe('damage found while replaying', () => {
     const dir = spoolDir(t)
     const spool = await openSpool(t, dir, { ...SMALL_SEGMENTS, tailCacheBytes: 0 })
     for (const i of range(0, 25)) spool.append(indexed(i))
-    for (const _ of range(0, 20)) {
-      await spool.peek()
-      spool.ack()
-    }
+    await acknowledge(spool, 20)
     flipByte(segmentFiles(dir).at(-1)!.path, HEADER + 2 * RECORD + 60) // record 22
     assert.deepEqual(await drain(spool), [20, 21])
     assert.equal(spool.stats().truncatedRecords, 3)

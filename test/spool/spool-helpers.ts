@@ -45,6 +45,14 @@ export async function drain(spool: DiskSpool): Promise<number[]> {
   return seen
 }
 
+/** Sends (peeks and acknowledges) the `count` oldest records. */
+export async function acknowledge(spool: DiskSpool, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    await spool.peek()
+    spool.ack()
+  }
+}
+
 export function range(from: number, to: number): number[] {
   return Array.from({ length: to - from }, (_, k) => from + k)
 }
