@@ -10,7 +10,7 @@ import { loadAccessKeys, OPEN_ACCESS, type SocketAccess } from '../security/sock
 import { parseEndpoints, type EndpointConfig } from './endpoint-spec.ts'
 import { parseInputs } from './input-spec.ts'
 import { MIN_SPOOL_BYTES, parseByteSize } from './spool-spec.ts'
-import type { SpoolSync } from '../spool/spool-sync.ts'
+import type { SpoolSync } from '../record/spool-sync-policy.ts'
 import { nearestName } from './nearest-name.ts'
 import { envOf, schema } from './schema.ts'
 import { resolveIpcPath } from './zmq-address.ts'

@@ -4,6 +4,7 @@
 
 import convict from 'convict'
 import { checkPathPattern, splitList } from '../record/path-filter.ts'
+import { SPOOL_SYNC_POLICIES } from '../record/spool-sync-policy.ts'
 import { inputAddressOf, splitInputs } from './input-spec.ts'
 import { checkSpoolDir, parseByteSize } from './spool-spec.ts'
 import { parseZmqAddress } from './zmq-address.ts'
@@ -183,7 +184,7 @@ export const schema = {
   },
   spoolSync: {
     doc: 'Default fsync policy of an endpoint\'s spool (its spool_sync): none (the kernel writes back when it likes), interval (every second) or always (as soon as anything changed, one fsync at a time). Decides what a power loss may take; a killed shipper loses nothing that reached the spool. See "Spool".',
-    format: ['none', 'interval', 'always'],
+    format: [...SPOOL_SYNC_POLICIES],
     default: 'interval',
     env: 'ZEEK_ZMQ_SPOOL_SYNC',
   },

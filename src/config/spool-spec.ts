@@ -4,7 +4,7 @@
 // own: two spools in one directory would delete each other's segments.
 
 import { isAbsolute, join } from 'node:path'
-import { SPOOL_SYNC_POLICIES, type SpoolSync } from '../spool/spool-sync.ts'
+import { SPOOL_SYNC_POLICIES, type SpoolSync } from '../record/spool-sync-policy.ts'
 import { resolveIpcPath } from './zmq-address.ts'
 
 export interface EndpointSpool {

@@ -15,12 +15,11 @@
 
 import { close, closeSync, fsync } from 'node:fs'
 import { promisify } from 'node:util'
+import type { SpoolSync } from '../record/spool-sync-policy.ts'
 
 const fsyncAsync = promisify(fsync)
 const closeAsync = promisify(close)
 
-export type SpoolSync = 'none' | 'interval' | 'always'
-export const SPOOL_SYNC_POLICIES: readonly SpoolSync[] = ['none', 'interval', 'always']
 
 /** The files whose changes an fsync must cover; the spool says which changed. */
 export interface SyncTargets {

@@ -21,7 +21,7 @@ import { join } from 'node:path'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { DiskSpool } from '../../src/spool/disk-spool.ts'
 import { CHUNK_BYTES } from '../../src/spool/segment-reader.ts'
-import type { SpoolSync } from '../../src/spool/spool-sync.ts'
+import type { SpoolSync } from '../../src/record/spool-sync-policy.ts'
 import { zeekMessage } from '../helpers/zeek-records.ts'
 
 const RECORDS = Number(process.env.SPOOL_BENCH_RECORDS ?? 100_000)

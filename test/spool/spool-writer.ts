@@ -9,7 +9,7 @@
 import { writeSync } from 'node:fs'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { DiskSpool } from '../../src/spool/disk-spool.ts'
-import type { SpoolSync } from '../../src/spool/spool-sync.ts'
+import type { SpoolSync } from '../../src/record/spool-sync-policy.ts'
 import { indexed, indexOf } from './spool-helpers.ts'
 
 const [dir, mode = 'write', sync = 'interval'] = process.argv.slice(2)
