@@ -3,6 +3,8 @@
 // against two baselines: no flood at all ("quiet"), and the same flooding process aimed at
 // an XPUB socket of another process ("control"), which takes the same CPU from a shared
 // machine (the flooder's and libzmq's filing of the topics) without touching the shipper.
+// BENCH_FLOOD=repeat floods instead with one subscription repeated for the whole run, from a
+// raw ZMTP peer: libzmq files each repeat without telling the shipper, so nothing counts it.
 // BENCH_CLI points at another checkout's src/cli/index.ts to compare.
 // Records go as fast as the good subscriber takes them (at most 5,000 in flight); the
 // shipper's CPU time per record (user + system, from /proc) is printed beside the rate.
@@ -27,6 +29,25 @@ for i in range(int(sys.argv[2])):
     s.send(b'\\x01%08d' % i + b'q' * 240)
 input()
 `
+const REPEAT = `
+import socket, sys, time
+for attempt in range(100):
+    try:
+        s = socket.create_connection((sys.argv[1].split('//')[1].split(':')[0], int(sys.argv[1].split(':')[-1])))
+        break
+    except OSError:
+        time.sleep(0.05)
+ready = bytes([5]) + b'READY' + bytes([11]) + b'Socket-Type' + bytes([0, 0, 0, 3]) + b'SUB'
+s.sendall(bytes([0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0x7f, 3, 0]) + b'NULL' + bytes(48) + bytes([4, len(ready)]) + ready)
+time.sleep(0.2)
+chunk = bytes([0, 2, 1]) + b'x'
+chunk = chunk * 100000
+while True:
+    s.sendall(chunk)
+`
+const FLOODER = process.env.BENCH_FLOOD === 'repeat' ? [REPEAT] : [FLOOD]
+const floodArgs = (target: string): string[] => (process.env.BENCH_FLOOD === 'repeat' ? [target] : [target, process.env.BENCH_TOPICS ?? '100000'])
+
 /** A socket that is not the shipper's for the control run's flood: it files the topics as the shipper's would. */
 const SINK = `
 import sys, zmq
@@ -71,7 +92,7 @@ async function run(mode: Mode): Promise<{ rate: number; cpuMicros: number; flood
   const sink = mode === 'control' ? spawn('/usr/bin/python3', ['-c', SINK, sinkAddress], { stdio: 'ignore' }) : undefined
   const target = mode === 'control' ? sinkAddress : exposed
   const cpuAtStart = cpuSeconds(shipper.pid!)
-  const peer = mode === 'quiet' ? undefined : spawn('/usr/bin/python3', ['-c', FLOOD, target, process.env.BENCH_TOPICS ?? '100000'], { stdio: ['pipe', 'ignore', 'inherit'] })
+  const peer = mode === 'quiet' ? undefined : spawn('/usr/bin/python3', ['-c', ...FLOODER, ...floodArgs(target)], { stdio: ['pipe', 'ignore', 'inherit'] })
   if (peer !== undefined) await new Promise((resolve) => setTimeout(resolve, 2000)) // the flood under way
   // Wait for the good subscriber, then time RECORDS records through it.
   for (let i = 0; received === 0; i++) {
