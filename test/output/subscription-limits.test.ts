@@ -196,8 +196,9 @@ s.close(linger=0)
   // used, libzmq files topics for as long as its I/O thread keeps them coming, before the
   // endpoint counts them, and its manual mode files them just the same (README "Limits").
   // Runs here grew by 22 to 537 MiB. What holds is the size of the flood: libzmq filing every
-  // topic the peer sent at 48 bytes a byte, plus the process's own churn.
-  const bound = FLOOD_TOPICS * FLOOD_TOPIC_BYTES * 48 + 256 * MiB
+  // topic the peer sent at 50 bytes a byte (40 to 50 measured, with the copy it queues for
+  // the endpoint), plus the process's own churn.
+  const bound = FLOOD_TOPICS * FLOOD_TOPIC_BYTES * 50 + 256 * MiB
   assert.ok(grown < bound, `peak RSS grew by ${(grown / MiB).toFixed(1)} MiB, over ${(bound / MiB).toFixed(0)} MiB`)
   await waitFor(async () => (await metric('zeek_zmq_endpoint_peers', { endpoint: 'exposed' })) === 0, 'the peer gone')
   assert.equal(await metric('zeek_zmq_endpoint_dropped_records_total', { endpoint: 'good', reason: 'queue_full' }), 0)
