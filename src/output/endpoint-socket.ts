@@ -85,6 +85,10 @@ export function createEndpointSocket(config: EndpointConfig, sendHighWaterMark: 
     // the largest topic allowed as it arrives, before it takes any memory.
     maxMessageSize: maxPeerMessageBytes(config),
     receiveHighWaterMark: SUBSCRIPTION_READ_AHEAD,
+    // Every subscribe message reaches the endpoint, repeats included, so that a peer
+    // repeating one is seen and counted (IdleMessageBudget). Unsubscriptions still come only
+    // when a topic's last subscriber leaves it, so the endpoint's topic set stays the socket's own.
+    verbosity: 'allSubs',
     // Sends never wait inside zeromq.js: on an XPUB it would only re-check a state that
     // is always "writable". A full subscriber shows as EAGAIN, and the endpoint retries.
     sendTimeout: 0,

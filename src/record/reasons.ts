@@ -36,7 +36,7 @@ export const SPOOL_DROP_REASONS = [
 ] as const
 export type SpoolDropReason = (typeof SPOOL_DROP_REASONS)[number]
 
-export const SUBSCRIPTION_REJECT_REASONS = ['topic_too_large', 'too_many_subscriptions'] as const
+export const SUBSCRIPTION_REJECT_REASONS = ['topic_too_large', 'too_many_subscriptions', 'subscription_flood'] as const
 export type SubscriptionRejectReason = (typeof SUBSCRIPTION_REJECT_REASONS)[number]
 
 /** A count per reason, every reason present. */

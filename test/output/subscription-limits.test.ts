@@ -24,9 +24,9 @@ const messages = (from: number, n: number): Buffer[][] => Array.from({ length: n
 
 /**
  * A ZMTP 3.0 SUB peer (it sends subscriptions as messages, not commands) that subscribes to
- * `topic` once the shipper's greeting and READY (92 bytes) have arrived.
+ * `topic` once the shipper's greeting and READY (92 bytes) have arrived, `times` times over.
  */
-function zmtp30Subscriber(address: string, topic: Buffer): Promise<Socket> {
+function zmtp30Subscriber(address: string, topic: Buffer, times = 1): Promise<Socket> {
   const { hostname, port } = new URL(address.replace('tcp://', 'http://'))
   const mechanism = Buffer.concat([Buffer.from('NULL'), Buffer.alloc(16)])
   const ready = Buffer.concat([Buffer.from([5]), Buffer.from('READY'), Buffer.from([11]), Buffer.from('Socket-Type'), Buffer.from([0, 0, 0, 3]), Buffer.from('SUB')])
@@ -39,7 +39,7 @@ function zmtp30Subscriber(address: string, topic: Buffer): Promise<Socket> {
     socket.on('data', (chunk: Buffer) => {
       const before = received
       received += chunk.length
-      if (before < 92 && received >= 92) socket.write(Buffer.concat([size, body]), () => resolve(socket))
+      if (before < 92 && received >= 92) socket.write(Buffer.concat(Array.from({ length: times }, () => Buffer.concat([size, body]))), () => resolve(socket))
     })
     // Cut off while sending: what ZeroMQ does to a message over its size limit.
     socket.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' || err.code === 'EPIPE' ? resolve(socket) : reject(err)))
@@ -84,6 +84,28 @@ for (const transport of TRANSPORTS) {
     await waitFor(() => good.received.some((m) => m[1]!.equals(sent[19]![1]!)), 'the records after the reset')
   })
 }
+
+test('a peer repeating one subscription is cut off and counted as subscription_flood; a subscriber is back in business', async (t) => {
+  const shipper = await startShipper(t, { ZEEK_ZMQ_MAX_SUBSCRIPTIONS: '10', ZEEK_ZMQ_ENDPOINTS: 'tcp://127.0.0.1:*?name=out&mode=bind' })
+  const endpoint = (): EndpointSnapshot => shipper.endpoint('out')
+  const address = endpoint().address
+  const good = await subscriber(t, { connect: address })
+  await waitFor(() => endpoint().topics === 1, 'the good subscription')
+
+  // 10,000 repeats of a topic the good subscriber holds: they add no topic, so only the
+  // count of messages that change nothing (10 × (16 + peers) a minute here) catches them.
+  const repeater = await zmtp30Subscriber(address, Buffer.alloc(0), 10_000)
+  t.after(() => repeater.destroy())
+  await waitFor(() => endpoint().resets >= 1, 'the reset')
+  assert.equal(await shipper.metric('zeek_zmq_endpoint_subscriptions_rejected_total', { endpoint: 'out', reason: 'subscription_flood' }), 1)
+  assert.equal(await shipper.metric('zeek_zmq_endpoint_subscriptions_rejected_total', { endpoint: 'out', reason: 'too_many_subscriptions' }), 0)
+  repeater.destroy()
+
+  await waitFor(() => endpoint().topics === 1 && endpoint().open, 'the good subscriber back')
+  const sent = messages(0, 20)
+  await publishAll(shipper, await publisher(t, shipper.input), sent)
+  await waitFor(() => good.received.some((m) => m[1]!.equals(sent[19]![1]!)), 'the records after the reset')
+})
 
 test('per-record matching does not grow with the topics subscribed: once per path and change of topics', async (t) => {
   const shipper = await startShipper(t, { ZEEK_ZMQ_ENDPOINTS: `${bindAddress(t, 'ipc')}?name=out&mode=bind&hwm=100000` })
