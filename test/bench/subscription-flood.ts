@@ -31,19 +31,18 @@ input()
 `
 const REPEAT = `
 import socket, sys, time
-for attempt in range(100):
-    try:
-        s = socket.create_connection((sys.argv[1].split('//')[1].split(':')[0], int(sys.argv[1].split(':')[-1])))
-        break
-    except OSError:
-        time.sleep(0.05)
+host, port = sys.argv[1].split('//')[1].split(':')[0], int(sys.argv[1].split(':')[-1])
 ready = bytes([5]) + b'READY' + bytes([11]) + b'Socket-Type' + bytes([0, 0, 0, 3]) + b'SUB'
-s.sendall(bytes([0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0x7f, 3, 0]) + b'NULL' + bytes(48) + bytes([4, len(ready)]) + ready)
-time.sleep(0.2)
-chunk = bytes([0, 2, 1]) + b'x'
-chunk = chunk * 100000
-while True:
-    s.sendall(chunk)
+chunk = (bytes([0, 2, 1]) + b'x') * 100000
+while True:  # cut off: straight back, as an attacker would
+    try:
+        s = socket.create_connection((host, port))
+        s.sendall(bytes([0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0x7f, 3, 0]) + b'NULL' + bytes(48) + bytes([4, len(ready)]) + ready)
+        time.sleep(0.05)
+        while True:
+            s.sendall(chunk)
+    except OSError:
+        time.sleep(0.01)
 `
 const FLOODER = process.env.BENCH_FLOOD === 'repeat' ? [REPEAT] : [FLOOD]
 const floodArgs = (target: string): string[] => (process.env.BENCH_FLOOD === 'repeat' ? [target] : [target, process.env.BENCH_TOPICS ?? '100000'])
