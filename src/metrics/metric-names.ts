@@ -140,7 +140,7 @@ export const ENDPOINT_SUBSCRIPTIONS_REJECTED = {
   name: 'zeek_zmq_endpoint_subscriptions_rejected_total',
   type: 'counter',
   labels: ['endpoint', 'reason'],
-  help: "Subscriptions an endpoint refused: topic_too_large (longer than ZEEK_ZMQ_MAX_TOPIC_BYTES) or too_many_subscriptions (past ZEEK_ZMQ_MAX_SUBSCRIPTIONS; the endpoint then drops all its connections).",
+  help: "Subscriptions an endpoint refused: topic_too_large (longer than ZEEK_ZMQ_MAX_TOPIC_BYTES), too_many_subscriptions (past ZEEK_ZMQ_MAX_SUBSCRIPTIONS), or subscription_flood (more messages that change no subscription, such as repeats, within a minute than 16 times ZEEK_ZMQ_MAX_SUBSCRIPTIONS plus that limit per connected peer); for the last two the endpoint drops all its connections.",
 } as const satisfies MetricSpec
 
 export const AUTH_REJECTED = {

@@ -28,7 +28,7 @@ export const DROP_REASONS = [
 ] as const
 export type DropReason = (typeof DROP_REASONS)[number]
 
-export const SUBSCRIPTION_REJECT_REASONS = ['topic_too_large', 'too_many_subscriptions'] as const
+export const SUBSCRIPTION_REJECT_REASONS = ['topic_too_large', 'too_many_subscriptions', 'subscription_flood'] as const
 export type SubscriptionRejectReason = (typeof SUBSCRIPTION_REJECT_REASONS)[number]
 
 /** A count per reason, every reason present. */
