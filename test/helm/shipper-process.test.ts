@@ -13,7 +13,7 @@ import { freePorts } from '../containers/docker.ts'
 import { sampleValue } from '../helpers/shipper.ts'
 import { ipcDir, publisher, subscriber, waitFor } from '../helpers/sockets.ts'
 import { zeekMessageFor } from '../helpers/zeek-records.ts'
-import { expandVariables } from './chart.ts'
+import { DOWNWARD, expandVariables } from './chart.ts'
 import { containersOf, only, render, skipWithoutHelm as skip, workloadOf, type K8sObject } from './render.ts'
 
 test("the shipper runs from the chart's config file and environment, listening on the node's IP", { skip, timeout: 60_000 }, async (t) => {
@@ -32,6 +32,7 @@ test("the shipper runs from the chart's config file and environment, listening o
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }
   for (const variable of shipper.env!) {
     if (variable.value !== undefined) env[variable.name] = expandVariables(variable.value)
+    else if (variable.name in DOWNWARD) env[variable.name] = DOWNWARD[variable.name as keyof typeof DOWNWARD]
   }
   env.ZEEK_ZMQ_CONFIG = join(dir, 'config.json') // mounted at /etc/zeek-zmq-shipper in the pod
   env.ZEEK_ZMQ_INPUTS = `ipc://${dir}/zeek.sock` // the pod's socket emptyDir, here a temporary one
