@@ -7,7 +7,8 @@ import assert from 'node:assert/strict'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
-import { spawnShipper } from '../cli/cli-process.ts'
+import type { XPublisher } from 'zeromq'
+import { spawnShipper, type CliProcess } from '../cli/cli-process.ts'
 import { pyzmqPeer } from '../helpers/pyzmq.ts'
 import { publishAll, sampleValue, startShipper, sumOf, type TestShipper } from '../helpers/shipper.ts'
 import { boundAt, ipcDir, publisher, subscriber, waitFor, type TestSubscriber } from '../helpers/sockets.ts'
@@ -40,6 +41,16 @@ async function spoolingToStalled(t: TestContext, spoolMax: string): Promise<{ sh
   await waitFor(() => shipper.endpoint('siem').topics === 1, 'the subscription')
   stalled.pause()
   return { shipper, stalled }
+}
+
+/** A shipper process whose input has taken n records from a publisher of the test's. */
+async function shipperFedWith(t: TestContext, env: Record<string, string>, n: number): Promise<{ first: CliProcess; url: string; pub: XPublisher }> {
+  const first = spawnShipper(t, env)
+  const { url } = (await first.logLine('shipper ready')) as { url: string }
+  const pub = await publisher(t, env.ZEEK_ZMQ_INPUTS!)
+  for (const message of all(n)) await pub.send(message)
+  await waitFor(async () => sumOf(await metricsOf(url), 'zeek_zmq_input_records_total') === n, 'the input to take every record')
+  return { first, url, pub }
 }
 
 async function metricsOf(shipper: TestShipper | string): Promise<string> {
@@ -93,12 +104,8 @@ test('SIGTERM with records spooled: the summary says what the spool keeps; the n
   const input = `ipc://${join(dir, 'zeek.sock')}`
   const siem = `ipc://${join(dir, 'siem.sock')}`
   const env = { ZEEK_ZMQ_INPUTS: input, ZEEK_ZMQ_LINGER_MS: '200', ZEEK_ZMQ_ENDPOINTS: `${siem}?name=siem&hwm=100&spool=${join(dir, 'spool')}` }
-  const first = spawnShipper(t, env)
-  const { url } = (await first.logLine('shipper ready')) as { url: string }
   const n = 3000
-  const pub = await publisher(t, input)
-  for (const message of all(n)) await pub.send(message)
-  await waitFor(async () => sumOf(await metricsOf(url), 'zeek_zmq_input_records_total') === n, 'the input to take every record')
+  const { first, url, pub } = await shipperFedWith(t, env, n)
   const readyz = (await (await fetch(`${url}/readyz`)).json()) as { status: string; spooled?: Record<string, number> }
   assert.equal(readyz.status, 'ready')
   assert.ok((readyz.spooled?.siem ?? 0) > 0, `/readyz: ${JSON.stringify(readyz)}`)
@@ -162,12 +169,8 @@ test('damaged bytes in a spool segment: cut there at the next start and counted 
   const spool = join(dir, 'spool')
   // 4 MiB: segments of 512 KiB, so 3000 records of about 480 bytes fill three of them.
   const env = { ZEEK_ZMQ_INPUTS: input, ZEEK_ZMQ_LINGER_MS: '0', ZEEK_ZMQ_ENDPOINTS: `${siem}?name=siem&spool=${spool}&spool_max=4MiB` }
-  const first = spawnShipper(t, env)
-  const { url } = (await first.logLine('shipper ready')) as { url: string }
   const n = 3000
-  const pub = await publisher(t, input)
-  for (const message of all(n)) await pub.send(message)
-  await waitFor(async () => sumOf(await metricsOf(url), 'zeek_zmq_input_records_total') === n, 'the input to take every record')
+  const { first } = await shipperFedWith(t, env, n)
   first.kill('SIGTERM')
   await first.exited
 
