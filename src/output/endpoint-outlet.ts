@@ -220,6 +220,8 @@ export class EndpointOutlet implements Outlet {
           path = this.#lookupPath(message[0]!)
         }
         if (message === undefined) break
+        // Reading the spool may have let the last subscriber leave: then the record is held, not filtered.
+        if (!transport.accepting) break
         // A record whose path the table cannot hold any more (after a restart) is sent to
         // every subscriber and counted among the sends of forgotten paths.
         if (path !== undefined && !transport.wants(path)) {

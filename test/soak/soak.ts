@@ -121,13 +121,13 @@ async function report(startedAt: number): Promise<void> {
       const text = await (await fetch(`http://127.0.0.1:${HTTP_PORT}/metrics`)).text()
       const inputRecords = sumOf(text, 'zeek_zmq_input_records_total')
       const sent = sumOf(text, 'zeek_zmq_endpoint_sent_records_total')
-      const dropped = sumOf(text, 'zeek_zmq_endpoint_dropped_records_total')
+      const dropped = sumOf(text, 'zeek_zmq_endpoint_dropped_records_total') + sampleValue(text, 'zeek_zmq_endpoint_filtered_records_total', { endpoint: 'siem' })
       const queued = sampleValue(text, 'zeek_zmq_endpoint_queue_records', { endpoint: 'siem' })
       const spooled = sampleValue(text, 'zeek_zmq_endpoint_spool_records', { endpoint: 'siem' })
       const recovered = sampleValue(text, 'zeek_zmq_endpoint_spool_recovered_records', { endpoint: 'siem' })
       const spoolMiB = sampleValue(text, 'zeek_zmq_endpoint_spool_bytes', { endpoint: 'siem' }) / 2 ** 20
       const identity = inputRecords + recovered - (sent + dropped + queued + spooled)
-      line += ` rss=${rssMiB.toFixed(0)}MiB cpu=${cpu.toFixed(0)}% input=${inputRecords} sent=${sent} dropped=${dropped} queued=${queued} spooled=${spooled} spool=${spoolMiB.toFixed(1)}MiB identity_gap=${identity}`
+      line += ` rss=${rssMiB.toFixed(0)}MiB cpu=${cpu.toFixed(0)}% input=${inputRecords} sent=${sent} dropped+filtered=${dropped} queued=${queued} spooled=${spooled} spool=${spoolMiB.toFixed(1)}MiB identity_gap=${identity}`
     } catch {
       line += ' (metrics not answering)'
     }
