@@ -1,0 +1,292 @@
+// The native data plane: the C++ addon in src/native/ runs the whole hot path (input,
+// path table, filters, queues, XPUB sends, counters) in a thread of its own over the
+// system's libzmq. This module loads it, says why it cannot be used where it cannot, and
+// presents it as a DataPlane: the same snapshot, readiness and shutdown as the JavaScript plane.
+
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
+import type { ShipperConfig } from '../config/load-config.ts'
+import { makeIpcDirectory } from '../config/zmq-address.ts'
+import { ShipperError } from '../errors.ts'
+import type { Logger } from '../logger.ts'
+import { DISCONNECT_REASONS, DROP_REASONS, REJECT_REASONS, SUBSCRIPTION_REJECT_REASONS, type Counts } from '../record/reasons.ts'
+import type { DataPlane, DataPlaneSnapshot, EndpointSummary, Readiness } from './data-plane.ts'
+
+/** The addon as built by `npm ci` (src/native/build); a test may name another build (the sanitizer build). */
+const ADDON_OVERRIDE = 'ZZS_NATIVE_ADDON'
+const ADDON_PATHS = ['../native/build/Release/zeek_zmq_native.node', '../../src/native/build/Release/zeek_zmq_native.node']
+
+interface NativeEndpointConfig {
+  readonly name: string
+  readonly address: string
+  readonly mode: string
+  readonly transport: string
+  readonly hwm: number
+  readonly hwmBytes: number
+  readonly lingerMs: number
+  readonly include: readonly string[]
+  readonly exclude: readonly string[]
+  readonly peerTimeoutMs: number
+  readonly maxTopicBytes: number
+  readonly maxSubscriptions: number
+}
+
+interface NativeConfig {
+  readonly inputs: readonly string[]
+  readonly maxRecordBytes: number
+  readonly maxPaths: number
+  readonly pathIdleS: number
+  readonly memoryLimitBytes: number
+  readonly endpoints: readonly NativeEndpointConfig[]
+}
+
+interface RawEndpoint {
+  readonly name: string
+  readonly address: string
+  readonly open: boolean
+  readonly sent: number
+  readonly sentByPath: number[]
+  readonly sentBytes: number
+  readonly filtered: number
+  readonly dropped: number[]
+  readonly queueRecords: number
+  readonly queueCapacity: number
+  readonly queueBytes: number
+  readonly queueCapacityBytes: number
+  readonly peers: number
+  readonly topics: number
+  readonly topicComparisons: number
+  readonly subscriptionsRejected: number[]
+  readonly resets: number
+}
+
+interface RawSnapshot {
+  readonly input: { readonly addresses: string[]; readonly bytes: number; readonly rejected: number[]; readonly disconnects: number[] }
+  readonly paths: Array<{ readonly name: string; readonly records: number; readonly admitted: boolean[] }>
+  readonly endpoints: RawEndpoint[]
+}
+
+interface NativeHandle {
+  /** Opens the endpoints, binds the input, starts the thread; returns the input's bound addresses. */
+  start(): string[]
+  /** Resolves once the thread has ended (drain: after each endpoint's linger) and libzmq has let go. */
+  stop(drain: boolean): Promise<void>
+  snapshot(): RawSnapshot | null
+}
+
+interface NativeAddon {
+  readonly NativePlane: new (config: NativeConfig, onEvent: (level: string, message: string, fields: string) => void) => NativeHandle
+  readonly reasons: Record<'reject' | 'disconnect' | 'drop' | 'subscriptionReject', string[]>
+  readonly libzmqVersion: string
+}
+
+export interface NativePlaneFactory {
+  /** The libzmq the addon runs on, for the start-up log line. */
+  readonly libzmqVersion: string
+  create(config: ShipperConfig, logger: Logger): DataPlane
+}
+
+export type NativePlaneLoad = NativePlaneFactory | { readonly unavailable: string }
+
+/**
+ * Why the native plane cannot serve this configuration, or undefined when it can. The
+ * JavaScript plane's ZAP handler (CURVE, allow-lists) lives in zeromq.js's context and
+ * cannot answer for the addon's sockets.
+ */
+export function nativeRefusal(config: ShipperConfig): string | undefined {
+  const secured = [
+    ...config.endpoints.filter((endpoint) => endpoint.access !== undefined).map((endpoint) => `endpoint "${endpoint.name}"`),
+    ...config.inputs.filter((_, i) => Object.keys(config.inputAccess[i] ?? {}).length > 0).map((address) => `input ${address}`),
+  ]
+  if (secured.length === 0) return undefined
+  return `the native data plane does not do CURVE or allow-lists yet (${secured.join(', ')}); the JavaScript plane does`
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((item, i) => item === b[i])
+}
+
+function loadAddon(): NativeAddon | string {
+  const override = process.env[ADDON_OVERRIDE]
+  const candidates = override !== undefined && override !== '' ? [override] : ADDON_PATHS.map((path) => fileURLToPath(new URL(path, import.meta.url)))
+  const file = candidates.find((path) => existsSync(path))
+  if (file === undefined) return 'the native addon is not built (npm ci builds it where g++, make and libzmq3-dev are installed)'
+  let addon: NativeAddon
+  try {
+    addon = createRequire(import.meta.url)(file) as NativeAddon
+  } catch (err) {
+    return `the native addon does not load: ${(err as Error).message}`
+  }
+  const { reasons } = addon
+  if (
+    !sameList(reasons.reject, REJECT_REASONS) ||
+    !sameList(reasons.disconnect, DISCONNECT_REASONS) ||
+    !sameList(reasons.drop, DROP_REASONS) ||
+    !sameList(reasons.subscriptionReject, SUBSCRIPTION_REJECT_REASONS)
+  ) {
+    return 'the native addon counts under other reasons than src/record/reasons.ts: it is out of date (npm ci rebuilds it)'
+  }
+  return addon
+}
+
+/**
+ * Loads the addon: a factory for native planes, or why there is none. With a
+ * configuration, also says whether the native plane can serve that configuration.
+ */
+export function loadNativePlane(config?: ShipperConfig): NativePlaneLoad {
+  const addon = loadAddon()
+  if (typeof addon === 'string') return { unavailable: addon }
+  const refusal = config === undefined ? undefined : nativeRefusal(config)
+  if (refusal !== undefined) return { unavailable: refusal }
+  return {
+    libzmqVersion: addon.libzmqVersion,
+    create: (shipperConfig, logger) => {
+      const refused = nativeRefusal(shipperConfig)
+      if (refused !== undefined) throw new ShipperError('ERR_CONFIG', refused)
+      return new NativeDataPlane(addon, shipperConfig, logger)
+    },
+  }
+}
+
+function counts<Reason extends string>(reasons: readonly Reason[], values: readonly number[] | undefined): Counts<Reason> {
+  return Object.fromEntries(reasons.map((reason, i) => [reason, values?.[i] ?? 0])) as Counts<Reason>
+}
+
+function nativeConfig(config: ShipperConfig): NativeConfig {
+  return {
+    inputs: config.inputs,
+    maxRecordBytes: config.maxRecordBytes,
+    maxPaths: config.maxPaths,
+    pathIdleS: config.pathIdleS,
+    memoryLimitBytes: config.memoryLimitBytes,
+    endpoints: config.endpoints.map((e) => ({
+      name: e.name,
+      address: e.address,
+      mode: e.mode,
+      transport: e.transport,
+      hwm: e.hwm,
+      hwmBytes: e.hwmBytes,
+      lingerMs: e.lingerMs,
+      include: e.include,
+      exclude: e.exclude,
+      peerTimeoutMs: e.peerTimeoutMs,
+      maxTopicBytes: e.maxTopicBytes,
+      maxSubscriptions: e.maxSubscriptions,
+    })),
+  }
+}
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const
+type Level = (typeof LEVELS)[number]
+
+class NativeDataPlane implements DataPlane {
+  readonly kind = 'native'
+  readonly #config: ShipperConfig
+  readonly #logger: Logger
+  readonly #handle: NativeHandle
+  #started = false
+  #stopping = false
+  #stopped: Promise<void> | undefined
+
+  constructor(addon: NativeAddon, config: ShipperConfig, logger: Logger) {
+    this.#config = config
+    this.#logger = logger
+    this.#handle = new addon.NativePlane(nativeConfig(config), (level, message, fields) => this.#log(level, message, fields))
+  }
+
+  async start(): Promise<void> {
+    const ipc = [...this.#config.inputs, ...this.#config.endpoints.filter((e) => e.mode === 'bind').map((e) => e.address)]
+    for (const address of ipc) await makeIpcDirectory(address)
+    let inputs: string[]
+    try {
+      inputs = this.#handle.start()
+    } catch (cause) {
+      throw new ShipperError('ERR_BIND', (cause as Error).message, { cause })
+    }
+    this.#started = true
+    for (const endpoint of this.snapshot().endpoints) {
+      const config = this.#config.endpoints.find((e) => e.name === endpoint.name)!
+      this.#logger.info({ endpoint: endpoint.name, address: endpoint.address, mode: config.mode, hwm: config.hwm }, 'endpoint open')
+    }
+    this.#logger.info({ inputs }, 'input bound')
+  }
+
+  async stop(): Promise<EndpointSummary[]> {
+    await this.#end(true)
+    return this.snapshot().endpoints.map((e) => ({
+      endpoint: e.name,
+      sent: e.sent,
+      dropped: e.dropped.queue_full + e.dropped.memory_limit + e.dropped.shutdown,
+      left: e.dropped.shutdown,
+      filtered: e.filtered,
+    }))
+  }
+
+  async abort(): Promise<void> {
+    await this.#end(false)
+  }
+
+  readiness(): Readiness {
+    const waitingFor: string[] = []
+    if (this.#stopping) waitingFor.push('shutting down')
+    if (!this.#started || this.#stopping) waitingFor.push(`input ${this.#config.inputs.join(', ')}`)
+    for (const endpoint of this.snapshot().endpoints) if (!endpoint.open) waitingFor.push(`endpoint ${endpoint.name}`)
+    return { ready: waitingFor.length === 0, waitingFor }
+  }
+
+  snapshot(): DataPlaneSnapshot {
+    const raw = this.#handle.snapshot()
+    return {
+      input: {
+        addresses: raw?.input.addresses ?? [],
+        bytes: raw?.input.bytes ?? 0,
+        rejected: counts(REJECT_REASONS, raw?.input.rejected),
+        disconnects: counts(DISCONNECT_REASONS, raw?.input.disconnects),
+      },
+      paths: raw?.paths ?? [],
+      endpoints: this.#config.endpoints.map((config, i) => {
+        const e = raw?.endpoints[i]
+        return {
+          name: config.name,
+          address: e?.address ?? config.address,
+          open: e?.open ?? false,
+          sent: e?.sent ?? 0,
+          sentByPath: e?.sentByPath ?? [],
+          sentBytes: e?.sentBytes ?? 0,
+          filtered: e?.filtered ?? 0,
+          dropped: counts(DROP_REASONS, e?.dropped),
+          queueRecords: e?.queueRecords ?? 0,
+          queueCapacity: config.hwm,
+          queueBytes: e?.queueBytes ?? 0,
+          queueCapacityBytes: config.hwmBytes,
+          // As the JavaScript plane: never fewer than one while a subscription is held.
+          peers: Math.max(e?.peers ?? 0, (e?.topics ?? 0) > 0 ? 1 : 0),
+          topics: e?.topics ?? 0,
+          topicComparisons: e?.topicComparisons ?? 0,
+          subscriptionsRejected: counts(SUBSCRIPTION_REJECT_REASONS, e?.subscriptionsRejected),
+          resets: e?.resets ?? 0,
+        }
+      }),
+      auth: [],
+    }
+  }
+
+  /** One stop for both ways of ending: the first decides, a later call waits for it. */
+  async #end(drain: boolean): Promise<void> {
+    this.#stopping = true
+    this.#stopped ??= this.#handle.stop(drain)
+    await this.#stopped
+  }
+
+  #log(level: string, message: string, fields: string): void {
+    const known: Level = (LEVELS as readonly string[]).includes(level) ? (level as Level) : 'warn'
+    let parsed: Record<string, unknown>
+    try {
+      parsed = JSON.parse(fields) as Record<string, unknown>
+    } catch {
+      parsed = { fields }
+    }
+    this.#logger[known]({ plane: 'native', ...parsed }, message)
+  }
+}
