@@ -6,31 +6,20 @@
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
+import type { EndpointConfig } from '../config/endpoint-spec.ts'
 import type { ShipperConfig } from '../config/load-config.ts'
 import { makeIpcDirectory } from '../config/zmq-address.ts'
 import { ShipperError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import { DISCONNECT_REASONS, DROP_REASONS, REJECT_REASONS, SUBSCRIPTION_REJECT_REASONS, type Counts } from '../record/reasons.ts'
-import type { DataPlane, DataPlaneSnapshot, EndpointSummary, Readiness } from './data-plane.ts'
+import type { DataPlane, DataPlaneSnapshot, EndpointSnapshot, EndpointSummary, Readiness } from './data-plane.ts'
 
 /** The addon as built by `npm ci` (src/native/build); a test may name another build (the sanitizer build). */
 const ADDON_OVERRIDE = 'ZZS_NATIVE_ADDON'
 const ADDON_PATHS = ['../native/build/Release/zeek_zmq_native.node', '../../src/native/build/Release/zeek_zmq_native.node']
 
-interface NativeEndpointConfig {
-  readonly name: string
-  readonly address: string
-  readonly mode: string
-  readonly transport: string
-  readonly hwm: number
-  readonly hwmBytes: number
-  readonly lingerMs: number
-  readonly include: readonly string[]
-  readonly exclude: readonly string[]
-  readonly peerTimeoutMs: number
-  readonly maxTopicBytes: number
-  readonly maxSubscriptions: number
-}
+/** What the addon takes of an endpoint's settings (not its access: see nativeRefusal). */
+type NativeEndpointConfig = Omit<EndpointConfig, 'access' | 'maxRecordBytes'>
 
 interface NativeConfig {
   readonly inputs: readonly string[]
@@ -41,25 +30,8 @@ interface NativeConfig {
   readonly endpoints: readonly NativeEndpointConfig[]
 }
 
-interface RawEndpoint {
-  readonly name: string
-  readonly address: string
-  readonly open: boolean
-  readonly sent: number
-  readonly sentByPath: number[]
-  readonly sentBytes: number
-  readonly filtered: number
-  readonly dropped: number[]
-  readonly queueRecords: number
-  readonly queueCapacity: number
-  readonly queueBytes: number
-  readonly queueCapacityBytes: number
-  readonly peers: number
-  readonly topics: number
-  readonly topicComparisons: number
-  readonly subscriptionsRejected: number[]
-  readonly resets: number
-}
+/** An endpoint as the addon reports it: counts by reason as arrays, in the order of src/record/reasons.ts. */
+type RawEndpoint = Omit<EndpointSnapshot, 'dropped' | 'subscriptionsRejected'> & { readonly dropped: number[]; readonly subscriptionsRejected: number[] }
 
 interface RawSnapshot {
   readonly input: { readonly addresses: string[]; readonly bytes: number; readonly rejected: number[]; readonly disconnects: number[] }
@@ -160,20 +132,7 @@ function nativeConfig(config: ShipperConfig): NativeConfig {
     maxPaths: config.maxPaths,
     pathIdleS: config.pathIdleS,
     memoryLimitBytes: config.memoryLimitBytes,
-    endpoints: config.endpoints.map((e) => ({
-      name: e.name,
-      address: e.address,
-      mode: e.mode,
-      transport: e.transport,
-      hwm: e.hwm,
-      hwmBytes: e.hwmBytes,
-      lingerMs: e.lingerMs,
-      include: e.include,
-      exclude: e.exclude,
-      peerTimeoutMs: e.peerTimeoutMs,
-      maxTopicBytes: e.maxTopicBytes,
-      maxSubscriptions: e.maxSubscriptions,
-    })),
+    endpoints: config.endpoints.map(({ access: _access, maxRecordBytes: _max, ...endpoint }) => endpoint),
   }
 }
 
