@@ -13,7 +13,10 @@ static const int kKernelSendBufferBytes = 262144;
 static const int64_t kSubscribeCommandBytes = 10;  // ZMTP 3.1's "\x09SUBSCRIBE" before the topic
 static const int kSubscriptionReadAhead = 16;
 static const int kSendsPerTurn = 1024;  // then the input and the other endpoints get their turn
-static const int64_t kFullRetryFirstMs = 1, kFullRetryMaxMs = 50;
+// An XPUB socket is always "writable" to zmq_poll, so a full subscriber is retried on a timer:
+// short, since the queue (hwm 1000 by default) holds only tens of milliseconds at a busy
+// sensor's rate, and cheap here (one failed zmq_msg_send), unlike a JavaScript timer.
+static const int64_t kFullRetryFirstMs = 1, kFullRetryMaxMs = 8;
 static const int64_t kErrorRetryMs = 1000;
 static const int64_t kResetPauseFirstMs = 250, kResetPauseMaxMs = 30000, kResetForgetAfterMs = 60000;
 static const int64_t kRebindTimeoutMs = 10000, kRebindRetryMs = 10;
@@ -78,7 +81,9 @@ std::string Endpoint::openSocket(void* context, const std::string& address) {
     errno = error;
     return zmq_strerror(error);
   }
-  if (config_.bind) {
+  // Only the first time: snapshot() reads it from Node.js's thread, and a socket reopened
+  // after a reset takes the very address subscribers know.
+  if (config_.bind && boundAddress_.empty()) {
     char bound[1024];
     size_t size = sizeof bound;
     if (zmq_getsockopt(socket_, ZMQ_LAST_ENDPOINT, bound, &size) == 0) boundAddress_ = bound;

@@ -21,13 +21,13 @@ const STEADY_SECONDS = Number(process.env.BENCH_STEADY_SECONDS ?? 5)
 const STEP_SECONDS = Number(process.env.BENCH_STEP_SECONDS ?? 2)
 const STEP_RATES = [20_000, 40_000, 60_000, 80_000, 100_000, 130_000, 160_000, 200_000, 250_000]
 // Narrow a run while working on one case: BENCH_KINDS=loop,shipper BENCH_ENDPOINTS=4 BENCH_RATE_STEPS=0
-const KINDS = (process.env.BENCH_KINDS ?? 'proxy,loop,shipper,shipper-tcp,shipper-curve').split(',') as Kind[]
+const KINDS = (process.env.BENCH_KINDS ?? 'proxy,loop,shipper,native,shipper-tcp,shipper-curve').split(',') as Kind[]
 const ENDPOINT_COUNTS = (process.env.BENCH_ENDPOINTS ?? '1,4').split(',').map(Number)
 const RATE_STEPS = process.env.BENCH_RATE_STEPS === '0' ? [] : STEP_RATES
 
 // shipper-tcp and shipper-curve: the shipper with its endpoints on tcp (loopback), plain
 // and as CURVE servers (curve=server&clients=DIR), to show what encryption costs.
-type Kind = 'proxy' | 'loop' | 'shipper' | 'shipper-tcp' | 'shipper-curve'
+type Kind = 'proxy' | 'loop' | 'native' | 'shipper' | 'shipper-tcp' | 'shipper-curve'
 
 interface Started {
   readonly child: ChildProcess
@@ -195,12 +195,13 @@ try {
       )
     }
   }
-  console.log('\n| forwarder | endpoints | CPU s / million records @ 20k/s | vs simplest loop | peak RSS MiB | lost @ 20k/s | highest rate without loss (records/s) |')
-  console.log('|---|---|---|---|---|---|---|')
+  console.log('\n| forwarder | endpoints | CPU s / million records @ 20k/s | vs libzmq proxy | vs simplest loop | peak RSS MiB | lost @ 20k/s | highest rate without loss (records/s) |')
+  console.log('|---|---|---|---|---|---|---|---|')
   for (const r of results) {
     const loop = results.find((x) => x.kind === 'loop' && x.endpoints === r.endpoints) ?? r
+    const proxy = results.find((x) => x.kind === 'proxy' && x.endpoints === r.endpoints) ?? r
     console.log(
-      `| ${r.kind} | ${r.endpoints} | ${r.steady.cpuPerMillion.toFixed(2)} | ${ratio(r.steady.cpuPerMillion, loop.steady.cpuPerMillion)} | ${r.steady.peakRss.toFixed(1)} | ${r.steady.loss} | ${r.maxRate} |`,
+      `| ${r.kind} | ${r.endpoints} | ${r.steady.cpuPerMillion.toFixed(2)} | ${ratio(r.steady.cpuPerMillion, proxy.steady.cpuPerMillion)} | ${ratio(r.steady.cpuPerMillion, loop.steady.cpuPerMillion)} | ${r.steady.peakRss.toFixed(1)} | ${r.steady.loss} | ${r.maxRate} |`,
     )
   }
   for (const curve of results.filter((r) => r.kind === 'shipper-curve')) {
