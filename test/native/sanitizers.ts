@@ -7,7 +7,7 @@
 // ZZS_REQUIRE_SANITIZERS=1 (CI) makes that a failure.
 
 import { spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -46,6 +46,9 @@ try {
     ZZS_NATIVE_LDFLAGS: '-fsanitize=address,undefined',
   })
   if (problem !== undefined) giveUp(`the sanitizer build failed: ${problem}`)
+  const addon = join(dir, 'build', 'Release', 'zeek_zmq_native.node')
+  // A run against an uninstrumented build would pass and prove nothing.
+  if (!readFileSync(addon).includes('__asan_init') || !readFileSync(addon).includes('__ubsan_handle')) giveUp('the build is not instrumented')
 
   const tests = readdirSync(join(ROOT, 'test', 'native'))
     .filter((file) => file.endsWith('.test.ts'))
@@ -55,7 +58,7 @@ try {
     stdio: 'inherit',
     env: {
       ...process.env,
-      ZZS_NATIVE_ADDON: join(dir, 'build', 'Release', 'zeek_zmq_native.node'),
+      ZZS_NATIVE_ADDON: addon,
       ZZS_REQUIRE_NATIVE: '1',
       LD_PRELOAD: `${asan} ${ubsan}`,
       // Node.js and V8 keep memory to the end on purpose: leaks are not checked there
