@@ -1,7 +1,8 @@
 // npm run test:native-sanitizers: builds the addon with AddressSanitizer and
 // UndefinedBehaviorSanitizer (gcc's -fsanitize=address,undefined) in a folder of its own,
 // and runs the native plane's tests against that build, real sockets and all. Node.js is
-// not built with ASan, so the runtimes are preloaded (LD_PRELOAD), ASan's first.
+// not built with ASan, so the runtimes are preloaded (LD_PRELOAD), ASan's first. Leaks
+// are checked (LeakSanitizer) on the plane's C++ driven without Node.js: leak-check.cc.
 //
 // Exits 0 with one line saying why when the compiler or the runtimes are missing, unless
 // ZZS_REQUIRE_SANITIZERS=1 (CI) makes that a failure.
@@ -50,6 +51,16 @@ try {
   // A run against an uninstrumented build would pass and prove nothing.
   if (!readFileSync(addon).includes('__asan_init') || !readFileSync(addon).includes('__ubsan_handle')) giveUp('the build is not instrumented')
 
+  const leakCheck = join(dir, 'leak-check')
+  const plane = ['plane.cc', 'endpoint.cc', 'endpoint-queue.cc', 'path-table.cc'].map((file) => join(dir, file))
+  const compile = spawnSync('g++', ['-std=c++17', '-O1', ...SANITIZE.split(' '), `-I${dir}`, ...plane, join(ROOT, 'test', 'native', 'leak-check.cc'), '-lzmq', '-lpthread', '-o', leakCheck], { encoding: 'utf8' })
+  if (compile.status !== 0) giveUp(`the leak check does not build: ${compile.stderr.trim().split('\n').at(-1)}`)
+  const sockets = mkdtempSync(join(tmpdir(), 'zzs-leak-check-'))
+  process.stderr.write('leak check: the plane without Node.js, under LeakSanitizer\n')
+  const leaks = spawnSync(leakCheck, [sockets], { stdio: 'inherit', env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=1:halt_on_error=1', UBSAN_OPTIONS: 'halt_on_error=1:print_stacktrace=1' } })
+  rmSync(sockets, { recursive: true, force: true })
+  if (leaks.status !== 0) process.exitCode = leaks.status ?? 1
+
   const tests = readdirSync(join(ROOT, 'test', 'native'))
     .filter((file) => file.endsWith('.test.ts'))
     .map((file) => join('test', 'native', file))
@@ -68,6 +79,7 @@ try {
     },
   })
   if (run.status !== 0) process.exitCode = run.status ?? 1
+  process.stderr.write(`native sanitizer run: ${process.exitCode ? 'FAILED' : 'passed'}\n`)
 } finally {
   rmSync(dir, { recursive: true, force: true })
 }
