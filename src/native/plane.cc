@@ -258,6 +258,8 @@ void Plane::run() {
   bool draining = false;
   std::vector<int64_t> deadlines(endpoints_.size(), kNever);
   std::vector<zmq_pollitem_t> items;
+  // Where each endpoint's socket and monitor are among the items (0: not polled).
+  std::vector<size_t> polled(endpoints_.size(), 0);
   for (;;) {
     items.clear();
     items.push_back({nullptr, wake_[0], ZMQ_POLLIN, 0});
@@ -268,7 +270,9 @@ void Plane::run() {
     int64_t wakeAt = draining ? kNever : nextSweep;
     for (size_t i = 0; i < endpoints_.size(); i++) {
       Endpoint& endpoint = *endpoints_[i];
+      polled[i] = 0;
       if (endpoint.socket() != nullptr) {
+        polled[i] = items.size();
         items.push_back({endpoint.socket(), 0, ZMQ_POLLIN, 0});
         items.push_back({endpoint.monitor(), 0, ZMQ_POLLIN, 0});
       }
@@ -299,16 +303,22 @@ void Plane::run() {
       for (size_t i = 0; i < endpoints_.size(); i++) deadlines[i] = now + endpoints_[i]->config().lingerMs;
     }
 
-    if (inputSocket_ != nullptr) {
-      for (int reads = 0; reads < kReadsPerTurn && readInput(now); reads++) {
+    // Only the sockets zmq_poll found readable are read: what is left is reported again.
+    if (inputSocket_ != nullptr && items.size() > 2) {
+      if (items[1].revents != 0) {
+        for (int reads = 0; reads < kReadsPerTurn && readInput(now); reads++) {
+        }
       }
-      readInputMonitor();
+      if (items[2].revents != 0) readInputMonitor();
     }
-    for (auto& endpoint : endpoints_) {
-      endpoint->readMonitor();
-      endpoint->readSubscriptions(now);
-      endpoint->reopenIfDue(now);
-      endpoint->pump(now);
+    for (size_t i = 0; i < endpoints_.size(); i++) {
+      Endpoint& endpoint = *endpoints_[i];
+      if (polled[i] != 0 && endpoint.socket() == items[polled[i]].socket) {
+        if (items[polled[i] + 1].revents != 0) endpoint.readMonitor();
+        if (items[polled[i]].revents != 0) endpoint.readSubscriptions(now);
+      }
+      endpoint.reopenIfDue(now);
+      endpoint.pump(now);
     }
     if (!draining && now >= nextSweep) {
       // A path's last sighting is stamped by the sweep before it: one interval is added.
