@@ -29,9 +29,11 @@ RUN npm run build \
  && find dist -name '*.map' -delete
 
 FROM ${NODE_IMAGE}
+# libzmq5 for the native data plane; apt's downloads and lists do not stay in the image.
 RUN apt-get -q update \
  && apt-get install -q -y --no-install-recommends libzmq5 \
- && rm -rf /var/lib/apt/lists/*
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json ./

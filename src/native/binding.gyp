@@ -7,8 +7,8 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "<!@(node -p \"process.env.ZZS_NATIVE_CFLAGS || ''\")"],
-      "ldflags": ["<!@(node -p \"process.env.ZZS_NATIVE_LDFLAGS || ''\")"],
+      "cflags_cc": ["-std=c++17", "-O2", "-pthread", "-Wall", "-Wextra", "<!@(node -p \"process.env.ZZS_NATIVE_CFLAGS || ''\")"],
+      "ldflags": ["-pthread", "<!@(node -p \"process.env.ZZS_NATIVE_LDFLAGS || ''\")"],
       "libraries": ["-lzmq"]
     }
   ]
