@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'ERR_BIND' // an input or endpoint socket could not bind or connect
   | 'ERR_USAGE' // the command line is wrong
   | 'ERR_KEYGEN' // keygen could not write a key pair (one is there already)
+  | 'ERR_SPOOL' // a spool directory could not be opened: another process owns it, or the file system refused
 
 export class ShipperError extends Error {
   readonly code: ErrorCode;

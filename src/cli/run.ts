@@ -8,8 +8,10 @@ import { bindersOf, loadConfig, type Env } from '../config/load-config.ts'
 import { isShipperError, ShipperError } from '../errors.ts'
 import { buildApp, type ShipperApp } from '../http/app.ts'
 import { createLogger, type Logger } from '../logger.ts'
-import type { EndpointSummary } from '../output/endpoint.ts'
-import { Shipper } from '../shipper.ts'
+import { createMetricsRegistry } from '../metrics/shipper-metrics.ts'
+import { ConfigReload, type ReloadResult } from './config-reload.ts'
+import type { DataPlane, EndpointSummary } from '../plane/data-plane.ts'
+import { JsDataPlane } from '../plane/js-plane.ts'
 
 /** sysexits.h EX_CONFIG: the configuration is wrong; restarting will not help. */
 export const EXIT_CONFIG = 78
@@ -19,15 +21,19 @@ const HELP = `usage: zeek-zmq-shipper [run]
 Runs the shipper. Every setting comes from a ZEEK_ZMQ_* environment variable (or the
 JSON file named by ZEEK_ZMQ_CONFIG); see the README's configuration table.
 SIGTERM or SIGINT stops it: input stops, each endpoint gets its linger to flush, and a
-summary line per endpoint is logged.
+summary line per endpoint is logged. SIGHUP, or a change of the ZEEK_ZMQ_CONFIG file,
+reloads the endpoints without a restart.
 `
 
 export interface RunningShipper {
-  readonly shipper: Shipper
+  /** The data path: tests read its snapshot(), as the metrics do. */
+  readonly plane: DataPlane
   readonly app: ShipperApp
   readonly logger: Logger
   /** The HTTP server's address, such as http://127.0.0.1:8080. */
   readonly url: string
+  /** Loads the configuration again and applies its endpoints (what SIGHUP does). */
+  reload(): Promise<ReloadResult>
   /** Shuts down in order and returns the per-endpoint summaries. */
   stop(): Promise<EndpointSummary[]>
 }
@@ -41,36 +47,40 @@ export async function run(env: Env, logger?: Logger): Promise<RunningShipper> {
   for (const address of await clearIpcPaths(bindersOf(config.inputs, config.endpoints))) {
     log.info({ address }, 'replaced a stale socket file')
   }
-  const shipper = new Shipper(config, log)
-  const app = buildApp({ logger: log, registry: shipper.registry, readiness: () => shipper.readiness() })
+  const plane: DataPlane = new JsDataPlane(config, log)
+  const reloads = new ConfigReload(env, config, plane, log)
+  const registry = createMetricsRegistry(() => plane.snapshot(), { reloads: () => reloads.counts })
+  const app = buildApp({ logger: log, registry, readiness: () => plane.readiness() })
 
   // HTTP first: /livez answers and /readyz says what is missing while sockets come up.
   let url: string
   try {
     url = await app.listen({ host: config.httpHost, port: config.httpPort })
   } catch (err) {
-    await shipper.abort()
+    await plane.abort()
     throw err
   }
   try {
-    await shipper.start()
+    await plane.start()
   } catch (err) {
     await app.close()
     throw err
   }
+  reloads.watchFile()
   log.info({ url }, 'shipper ready')
 
   let stopping: Promise<EndpointSummary[]> | undefined
   const stop = (): Promise<EndpointSummary[]> => {
     stopping ??= (async () => {
-      const summaries = await shipper.stop()
+      reloads.unwatch()
+      const summaries = await plane.stop()
       for (const summary of summaries) log.info(summary, 'endpoint summary')
       await app.close()
       return summaries
     })()
     return stopping
   }
-  return { shipper, app, logger: log, url, stop }
+  return { plane, app, logger: log, url, reload: () => reloads.reload('request'), stop }
 }
 
 function waitForSignal(): Promise<NodeJS.Signals> {
@@ -113,7 +123,10 @@ export async function main(args: string[]): Promise<number> {
     throw err
   }
 
+  const reload = (): void => void running.reload()
+  process.on('SIGHUP', reload)
   const received = await signal
+  process.removeListener('SIGHUP', reload)
   running.logger.info({ signal: received }, 'shutting down')
   await running.stop()
   running.logger.info('stopped')

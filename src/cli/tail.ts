@@ -10,7 +10,7 @@ import { parseZmqAddress } from '../config/zmq-address.ts'
 import { ShipperError } from '../errors.ts'
 import { onClientHandshakeFailure } from '../security/client-handshake.ts'
 import { CertificateProblem, readPublicCertificate, readSecretCertificate, type CurveCertificate } from '../security/certificate.ts'
-import { checkPathPattern, compilePathFilter, splitList, type PathPredicate } from '../router/path-filter.ts'
+import { checkPathPattern, compilePathFilter, splitList, type PathPredicate } from '../record/path-filter.ts'
 
 const HELP = `usage: zeek-zmq-shipper tail ADDRESS [--bind] [--path LIST] [--format ndjson|pretty]
                              [--curve-server-key PATH [--curve-cert PATH]]

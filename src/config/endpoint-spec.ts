@@ -5,10 +5,11 @@
 // The environment gives them as strings; a JSON config file may also give them as objects
 // with the same keys plus `address`.
 
-import { checkPathPattern, splitList } from '../router/path-filter.ts'
+import { checkPathPattern, splitList } from '../record/path-filter.ts'
 import { ACCESS_KEYS, parseAccess, type SocketAccess } from '../security/socket-access.ts'
 import { MAX_INT32 } from './schema.ts'
 import { describeSpec, readSpec } from './spec-fields.ts'
+import { parseSpool, SPOOL_KEYS, spoolClashes, type EndpointSpool, type SpoolDefaults } from './spool-spec.ts'
 import { parseZmqAddress, type Transport } from './zmq-address.ts'
 
 export type EndpointMode = 'connect' | 'bind'
@@ -33,10 +34,12 @@ export interface EndpointConfig {
   readonly maxSubscriptions: number
   /** CURVE and address allow-list (curve, clients, server_key, allow); absent: open to any peer. */
   readonly access?: SocketAccess
+  /** Disk spool (spool, spool_max, spool_sync, or ZEEK_ZMQ_SPOOL_DIR); absent: none. */
+  readonly spool?: EndpointSpool
 }
 
 /** What an endpoint falls back on where its spec is silent. */
-export interface EndpointDefaults {
+export interface EndpointDefaults extends SpoolDefaults {
   readonly hwm: number
   readonly hwmBytes: number
   readonly lingerMs: number
@@ -53,7 +56,7 @@ export interface ParsedEndpoints {
   readonly problems: string[]
 }
 
-const KEYS = ['name', 'hwm', 'hwm_bytes', 'linger', 'include', 'exclude', 'mode', ...ACCESS_KEYS] as const
+const KEYS = ['name', 'hwm', 'hwm_bytes', 'linger', 'include', 'exclude', 'mode', ...ACCESS_KEYS, ...SPOOL_KEYS] as const
 type Key = (typeof KEYS)[number]
 
 /** Splits the ZEEK_ZMQ_ENDPOINTS text: specs separated by white space or ";". */
@@ -99,12 +102,13 @@ function parseOne(spec: unknown, defaults: EndpointDefaults, problems: string[])
   if (name.trim() === '') problems.push('name is empty')
   const secured = ACCESS_KEYS.some((key) => fields[key] !== undefined)
   const access = secured ? parseAccess(fields, { binds: mode === 'bind', transport: typeof parsed === 'object' ? parsed.transport : 'tcp' }, problems) : undefined
+  const spool = parseSpool(fields, name, defaults, problems)
 
   if (problems.length > 0 || parsed === undefined || typeof parsed === 'string') return undefined
   if (hwm === undefined || hwmBytes === undefined || lingerMs === undefined) return undefined
   const { peerTimeoutMs, maxRecordBytes, maxTopicBytes, maxSubscriptions } = defaults
   const endpoint = { name, address, transport: parsed.transport, mode: mode as EndpointMode, hwm, hwmBytes, lingerMs, include, exclude, peerTimeoutMs, maxRecordBytes, maxTopicBytes, maxSubscriptions }
-  return access === undefined ? endpoint : { ...endpoint, access }
+  return { ...endpoint, ...(access === undefined ? {} : { access }), ...(spool === undefined ? {} : { spool }) }
 }
 
 /**
@@ -129,5 +133,6 @@ export function parseEndpoints(specs: unknown, defaults: EndpointDefaults): Pars
     if (seenNames.has(endpoint.name)) problems.push(`endpoint name "${endpoint.name}" is used twice; names label metrics and must be unique`)
     seenNames.add(endpoint.name)
   }
+  problems.push(...spoolClashes(endpoints))
   return { endpoints, problems }
 }

@@ -9,6 +9,8 @@ import { CertificateProblem, readSecretCertificate, type CurveCertificate } from
 import { loadAccessKeys, OPEN_ACCESS, type SocketAccess } from '../security/socket-access.ts'
 import { parseEndpoints, type EndpointConfig } from './endpoint-spec.ts'
 import { parseInputs } from './input-spec.ts'
+import { MIN_SPOOL_BYTES, parseByteSize } from './spool-spec.ts'
+import type { SpoolSync } from '../record/spool-sync-policy.ts'
 import { nearestName } from './nearest-name.ts'
 import { envOf, schema } from './schema.ts'
 import { resolveIpcPath } from './zmq-address.ts'
@@ -142,6 +144,12 @@ function readCurveCertificate(path: string, name: string, access: ReadonlyArray<
   }
 }
 
+/** ZEEK_ZMQ_SPOOL_MAX in bytes; when it is invalid (reported by validate()), anything, as the configuration is refused anyway. */
+function sizeOrDefault(value: unknown): number {
+  const parsed = parseByteSize(String(value))
+  return typeof parsed === 'number' ? parsed : MIN_SPOOL_BYTES
+}
+
 export function loadConfig(env: Env): ShipperConfig {
   // args: [] keeps convict from reading process.argv, which belongs to the CLI.
   const config = convict(schema, { env: env as NodeJS.ProcessEnv, args: [] })
@@ -177,6 +185,9 @@ export function loadConfig(env: Env): ShipperConfig {
     maxRecordBytes: config.get('maxRecordBytes'),
     maxTopicBytes: config.get('maxTopicBytes'),
     maxSubscriptions: config.get('maxSubscriptions'),
+    spoolDir: config.get('spoolDir'),
+    spoolMaxBytes: sizeOrDefault(config.get('spoolMax')),
+    spoolSync: config.get('spoolSync') as SpoolSync,
   })
   const endpointsName = settingName('endpoints', file)
   for (const problem of parsed.problems) problems.push(`${endpointsName}: ${problem}`)

@@ -3,8 +3,10 @@
 // chart's rendering of the config file all derive from this schema.
 
 import convict from 'convict'
-import { checkPathPattern, splitList } from '../router/path-filter.ts'
+import { checkPathPattern, splitList } from '../record/path-filter.ts'
+import { SPOOL_SYNC_POLICIES } from '../record/spool-sync-policy.ts'
 import { inputAddressOf, splitInputs } from './input-spec.ts'
+import { checkSpoolDir, parseByteSize } from './spool-spec.ts'
 import { parseZmqAddress } from './zmq-address.ts'
 
 /** The largest count or duration ZeroMQ's options and Node.js timers take (int32). */
@@ -88,6 +90,19 @@ convict.addFormats({
     validate: (value: unknown) => checkInteger(value, 1, MAX_PATH_IDLE_S, `a number of seconds from 1 to ${MAX_PATH_IDLE_S} (30 days)`),
     coerce: integerOrText,
   },
+  'spool-dir': {
+    validate: (value: unknown) => {
+      const problem = typeof value === 'string' ? checkSpoolDir(value) : 'must be a path'
+      if (problem !== undefined) throw new Error(`must be an absolute path: ${problem}`)
+    },
+  },
+  // Sizes stay text until validate() reads them, so that "1.5GiB" is named, not mangled.
+  'byte-size': {
+    validate: (value: unknown) => {
+      const parsed = typeof value === 'number' ? parseByteSize(String(value)) : typeof value === 'string' ? parseByteSize(value) : 'not a size'
+      if (typeof parsed === 'string') throw new Error(`must be a size of at least 1MiB: ${parsed}`)
+    },
+  },
   'tcp-port': {
     validate: (value: unknown) => checkInteger(value, 0, 65535, 'a port number, 0-65535 (0 picks a free port)'),
     coerce: integerOrText,
@@ -102,7 +117,7 @@ export const schema = {
     env: 'ZEEK_ZMQ_INPUTS',
   },
   endpoints: {
-    doc: 'Where records go: one or more endpoint specs (white space or ";" between them), each a ZeroMQ address with optional query parameters name, mode (connect|bind), hwm, hwm_bytes, linger, include, exclude, and curve, clients, server_key and allow (see "Security"). See "Endpoints".',
+    doc: 'Where records go: one or more endpoint specs (white space or ";" between them), each a ZeroMQ address with optional query parameters name, mode (connect|bind), hwm, hwm_bytes, linger, include, exclude, curve, clients, server_key and allow (see "Security"), and spool, spool_max and spool_sync (see "Spool"). See "Endpoints".',
     format: 'endpoint-specs',
     default: '',
     env: 'ZEEK_ZMQ_ENDPOINTS',
@@ -154,6 +169,24 @@ export const schema = {
     format: 'peer-timeout-ms',
     default: 0,
     env: 'ZEEK_ZMQ_PEER_TIMEOUT_MS',
+  },
+  spoolDir: {
+    doc: 'Default parent directory of the endpoints\' disk spools: each endpoint spools to a directory of its own under it, named after the endpoint (bytes other than letters, digits, "_", "-" and inner dots written as %XX), unless its spool parameter says otherwise (spool= with no value: none). Empty: endpoints spool only where their spec says spool=DIR. See "Spool".',
+    format: 'spool-dir',
+    default: '',
+    env: 'ZEEK_ZMQ_SPOOL_DIR',
+  },
+  spoolMax: {
+    doc: 'Default size limit of an endpoint\'s spool (its spool_max): bytes, optionally followed by KiB, MiB or GiB; at least 1MiB. When an append would take the spool past it, the oldest segment is deleted and its unsent records are counted as dropped (reason spool_full).',
+    format: 'byte-size',
+    default: '1GiB',
+    env: 'ZEEK_ZMQ_SPOOL_MAX',
+  },
+  spoolSync: {
+    doc: 'Default fsync policy of an endpoint\'s spool (its spool_sync): none (the kernel writes back when it likes), interval (every second) or always (as soon as anything changed, one fsync at a time). Decides what a power loss may take; a killed shipper loses nothing that reached the spool. See "Spool".',
+    format: [...SPOOL_SYNC_POLICIES],
+    default: 'interval',
+    env: 'ZEEK_ZMQ_SPOOL_SYNC',
   },
   maxTopicBytes: {
     doc: "Longest subscription topic an endpoint accepts, in bytes. ZeroMQ cuts off a peer whose subscription message is larger as it arrives (the frame limit is this plus the 10 bytes of ZMTP 3.1's SUBSCRIBE command); a shorter over-long topic (from a ZMTP 3.0 peer) is refused and counted (reason topic_too_large).",

@@ -4,7 +4,7 @@
 import Fastify, { LogController } from 'fastify'
 import type { Registry } from 'prom-client'
 import type { Logger } from '../logger.ts'
-import type { Readiness } from '../shipper.ts'
+import type { Readiness } from '../plane/data-plane.ts'
 
 export interface AppDeps {
   readonly logger: Logger

@@ -2,25 +2,7 @@
 // them only when /metrics is scraped.
 
 import type { RateLimitedLog } from '../logger.ts'
-
-export const REJECT_REASONS = [
-  'frame_count', // not exactly two frames [path, record]
-  'empty_path',
-  'path_too_long', // more than MAX_PATH_BYTES
-  'path_invalid', // a byte outside [A-Za-z0-9_.-]
-  'too_many_paths', // more distinct paths than PathTable keeps
-  'empty_record',
-  'record_too_large', // more than ZEEK_ZMQ_MAX_RECORD_BYTES
-] as const
-
-export type RejectReason = (typeof REJECT_REASONS)[number]
-
-export const DISCONNECT_REASONS = [
-  'handshake_failed', // never a ZeroMQ publisher: ZeroMQ's handshake failed
-  'closed', // after the handshake: the publisher left, or ZeroMQ cut it off for breaking the protocol (a frame over the limit)
-] as const
-
-export type DisconnectReason = (typeof DISCONNECT_REASONS)[number]
+import { DISCONNECT_REASONS, REJECT_REASONS, zeroCounts, type Counts, type DisconnectReason, type RejectReason } from '../record/reasons.ts'
 
 // Built once: a flood of bad input should not build a string per message.
 const REJECT_LOG_KINDS = Object.fromEntries(REJECT_REASONS.map((reason) => [reason, `reject-${reason}`])) as Record<RejectReason, string>
@@ -28,9 +10,9 @@ const REJECT_LOG_KINDS = Object.fromEntries(REJECT_REASONS.map((reason) => [reas
 export class InputStats {
   /** Bytes of accepted messages, both frames. */
   bytes = 0
-  readonly rejected: Record<RejectReason, number> = Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>
+  readonly rejected: Counts<RejectReason> = zeroCounts(REJECT_REASONS)
   /** Publisher connections that ended, by reason. */
-  readonly disconnects: Record<DisconnectReason, number> = { handshake_failed: 0, closed: 0 }
+  readonly disconnects: Counts<DisconnectReason> = zeroCounts(DISCONNECT_REASONS)
   readonly #warnings: RateLimitedLog
 
   constructor(warnings: RateLimitedLog) {

@@ -7,12 +7,10 @@ import { Subscriber } from 'zeromq'
 import { makeIpcDirectory } from '../config/zmq-address.ts'
 import { ShipperError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
-import type { ZeekMessage } from '../queue/endpoint-queue.ts'
-import type { RecordRouter } from '../router/record-router.ts'
-import type { InputStats, RejectReason } from './input-stats.ts'
-
-/** Longest path frame accepted; Zeek's paths are short words such as conn or dns-2. */
-export const MAX_PATH_BYTES = 128
+import type { RejectReason } from '../record/reasons.ts'
+import { MAX_PATH_BYTES, type ZeekMessage } from '../record/zeek-message.ts'
+import type { TaskFailures } from '../task-failures.ts'
+import type { InputStats } from './input-stats.ts'
 const RECEIVE_RETRY_MS = 100
 /** On shutdown, at most this many messages already inside ZeroMQ are still read and routed. */
 const MAX_DRAIN_MESSAGES = 10_000
@@ -56,11 +54,25 @@ function watchDisconnects(socket: Subscriber, stats: InputStats): void {
 /** Sets the socket's security options for one address before it is bound: owned by the shipper. */
 export type SecureBind = (socket: Subscriber, address: string, index: number) => void
 
+/** Hands a well-framed message on (to the router); returns why its path was refused, if it was. */
+export type Deliver = (message: ZeekMessage) => RejectReason | undefined
+
+export interface InputOptions {
+  readonly addresses: readonly string[]
+  readonly maxRecordBytes: number
+  readonly deliver: Deliver
+  readonly stats: InputStats
+  readonly failures: TaskFailures
+  readonly logger: Logger
+  readonly secure?: SecureBind
+}
+
 export class ZeekInput {
   readonly addresses: readonly string[]
   readonly #socket: Subscriber
-  readonly #router: RecordRouter
+  readonly #deliver: Deliver
   readonly #stats: InputStats
+  readonly #failures: TaskFailures
   readonly #maxRecordBytes: number
   readonly #logger: Logger
   #boundAddresses: string[] = []
@@ -72,10 +84,11 @@ export class ZeekInput {
   #done: Promise<void> = Promise.resolve()
   readonly #secure: SecureBind | undefined
 
-  constructor(addresses: readonly string[], router: RecordRouter, stats: InputStats, maxRecordBytes: number, logger: Logger, secure?: SecureBind) {
+  constructor({ addresses, maxRecordBytes, deliver, stats, failures, logger, secure }: InputOptions) {
     this.addresses = addresses
-    this.#router = router
+    this.#deliver = deliver
     this.#stats = stats
+    this.#failures = failures
     this.#maxRecordBytes = maxRecordBytes
     this.#logger = logger.child({ component: 'input' })
     // ZeroMQ refuses a frame larger than this as its header arrives, and cuts the
@@ -110,7 +123,7 @@ export class ZeekInput {
       this.#boundAddresses.push(this.#socket.lastEndpoint ?? address)
     }
     this.#bound = true
-    this.#done = this.#receiveLoop()
+    this.#done = this.#receiveLoop().catch((err: unknown) => this.#failures.caught('input', err))
   }
 
   /**
@@ -147,6 +160,17 @@ export class ZeekInput {
     this.#socket.close()
   }
 
+  /** Checks a message's framing and delivers it; whatever goes wrong, the next message is read. */
+  #take(message: ZeekMessage): void {
+    try {
+      const problem = checkFraming(message, this.#maxRecordBytes) ?? this.#deliver(message)
+      if (problem === undefined) this.#stats.bytes += message[0]!.length + message[1]!.length
+      else this.#stats.reject(problem, message)
+    } catch (err) {
+      this.#failures.caught('route', err)
+    }
+  }
+
   async #receiveLoop(): Promise<void> {
     let drained = 0
     while (!this.#closed) {
@@ -160,9 +184,7 @@ export class ZeekInput {
         await delay(RECEIVE_RETRY_MS)
         continue
       }
-      const problem = checkFraming(message, this.#maxRecordBytes)
-      if (problem === undefined) this.#router.route(message)
-      else this.#stats.reject(problem, message)
+      this.#take(message)
       // Only once stopping, and only here, with no receive waiting (see close()): asking
       // ZeroMQ per record would cost the hot path.
       if (this.#stopping && (++drained >= MAX_DRAIN_MESSAGES || !this.#socket.readable)) return

@@ -63,7 +63,7 @@ export const ENDPOINT_DROPPED_RECORDS = {
   name: 'zeek_zmq_endpoint_dropped_records_total',
   type: 'counter',
   labels: ['endpoint', 'reason'],
-  help: 'Records meant for an endpoint and dropped: queue_full (the queue held hwm records or hwm_bytes), memory_limit (all queues together held ZEEK_ZMQ_MEMORY_LIMIT_BYTES) or shutdown (still queued when linger ran out).',
+  help: 'Records meant for an endpoint and dropped: queue_full (the queue held hwm records or hwm_bytes), memory_limit (all queues together held ZEEK_ZMQ_MEMORY_LIMIT_BYTES) or shutdown (still queued when linger ran out); with a spool, spool_full (deleted with the oldest spool segment to make room under spool_max, or larger than the whole spool) and spool_error (the spool could not write it: disk full, I/O error).',
 } as const satisfies MetricSpec
 
 export const ENDPOINT_QUEUE_RECORDS = {
@@ -94,6 +94,34 @@ export const ENDPOINT_QUEUE_CAPACITY_BYTES = {
   help: "Capacity of the endpoint queue in bytes (the endpoint's hwm_bytes).",
 } as const satisfies MetricSpec
 
+export const ENDPOINT_SPOOL_RECORDS = {
+  name: 'zeek_zmq_endpoint_spool_records',
+  type: 'gauge',
+  labels: ['endpoint'],
+  help: "Records waiting in the endpoint's disk spool, including one being sent from it. After a restart it carries what the spool held, while the counters start from 0.",
+} as const satisfies MetricSpec
+
+export const ENDPOINT_SPOOL_BYTES = {
+  name: 'zeek_zmq_endpoint_spool_bytes',
+  type: 'gauge',
+  labels: ['endpoint'],
+  help: "Bytes of the endpoint's spool segment files on disk (acknowledged records count until their segment is deleted).",
+} as const satisfies MetricSpec
+
+export const ENDPOINT_SPOOL_CAPACITY_BYTES = {
+  name: 'zeek_zmq_endpoint_spool_capacity_bytes',
+  type: 'gauge',
+  labels: ['endpoint'],
+  help: "Capacity of the endpoint's spool in bytes (its spool_max).",
+} as const satisfies MetricSpec
+
+export const ENDPOINT_SPOOL_TRUNCATED_RECORDS = {
+  name: 'zeek_zmq_endpoint_spool_truncated_records_total',
+  type: 'counter',
+  labels: ['endpoint'],
+  help: "Records lost from the endpoint's spool to torn or damaged bytes (a write cut short by a crash or power loss, bytes changed on disk), found when the spool is reopened or read: exact where a later segment tells how many, else at least 1 per damaged place.",
+} as const satisfies MetricSpec
+
 export const ENDPOINT_PEERS = {
   name: 'zeek_zmq_endpoint_peers',
   type: 'gauge',
@@ -115,6 +143,20 @@ export const AUTH_REJECTED = {
   help: 'Peers refused by a protected endpoint or input (socket: the endpoint name or input): address (outside allow), unknown_key (a CURVE key not among its clients), mechanism (no CURVE at a CURVE socket, or a connection closed before its handshake), handshake (a failed CURVE handshake, such as a client that encrypted to another server key).',
 } as const satisfies MetricSpec
 
+export const INTERNAL_ERRORS = {
+  name: 'zeek_zmq_internal_errors_total',
+  type: 'counter',
+  labels: [],
+  help: 'Errors caught inside the data path (a bug: each is logged with its stack). The shipper carried on; any above zero deserves a bug report.',
+} as const satisfies MetricSpec
+
+export const CONFIG_RELOADS = {
+  name: 'zeek_zmq_config_reload_total',
+  type: 'counter',
+  labels: ['result'],
+  help: 'Reloads of the configuration (SIGHUP, or a change of the ZEEK_ZMQ_CONFIG file): success, or failure (refused as invalid, the running configuration kept; or an endpoint that could not open).',
+} as const satisfies MetricSpec
+
 export const SHIPPER_METRICS: readonly MetricSpec[] = [
   INPUT_RECORDS,
   INPUT_BYTES,
@@ -131,4 +173,12 @@ export const SHIPPER_METRICS: readonly MetricSpec[] = [
   ENDPOINT_PEERS,
   ENDPOINT_SUBSCRIPTIONS_REJECTED,
   AUTH_REJECTED,
+  INTERNAL_ERRORS,
+  CONFIG_RELOADS,
 ]
+
+/**
+ * The spool's metrics: they join SHIPPER_METRICS (and so /metrics and the README table)
+ * once endpoints spool; until then nothing would serve them.
+ */
+export const SPOOL_METRICS: readonly MetricSpec[] = [ENDPOINT_SPOOL_RECORDS, ENDPOINT_SPOOL_BYTES, ENDPOINT_SPOOL_CAPACITY_BYTES, ENDPOINT_SPOOL_TRUNCATED_RECORDS]

@@ -1,26 +1,18 @@
-// Prometheus metrics, read from the shipper's plain-number counters at scrape time.
-// The hot path only increments numbers; nothing here runs per record.
+// Prometheus metrics, read from the data plane's snapshot at scrape time. The hot path only
+// increments numbers; nothing here runs per record, and nothing here knows which data
+// plane is running.
 
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
-import { DISCONNECT_REASONS, REJECT_REASONS, type InputStats } from '../input/input-stats.ts'
-import type { Endpoint } from '../output/endpoint.ts'
-import { SUBSCRIPTION_REJECT_REASONS } from '../output/subscriptions.ts'
-import type { LogPath } from '../router/path-table.ts'
-import { AUTH_REJECT_REASONS, type AuthStats } from '../security/auth-stats.ts'
+import type { DataPlaneSnapshot, EndpointSnapshot } from '../plane/data-plane.ts'
+import { DISCONNECT_REASONS, DROP_REASONS, REJECT_REASONS, SUBSCRIPTION_REJECT_REASONS } from '../record/reasons.ts'
+import { AUTH_REJECT_REASONS } from '../security/auth-stats.ts'
 import * as names from './metric-names.ts'
 import type { MetricSpec } from './metric-names.ts'
-
-export interface MetricSource {
-  readonly input: InputStats
-  readonly endpoints: readonly Endpoint[]
-  paths(): readonly LogPath[]
-  readonly auth?: AuthStats
-}
 
 type Labels = Record<string, string>
 type Sample = [Labels, number]
 
-// The shipper owns every value; at each scrape prom-client's copy is replaced by the
+// The data plane owns every value; at each scrape prom-client's copy is replaced by the
 // current ones. The metric's type, from metric-names.ts, picks the prom-client class.
 function register(registry: Registry, spec: MetricSpec, samples: () => Iterable<Sample>): void {
   const common = { name: spec.name, help: spec.help, labelNames: spec.labels, registers: [registry] }
@@ -42,47 +34,68 @@ function register(registry: Registry, spec: MetricSpec, samples: () => Iterable<
   }
 }
 
-function perEndpoint(source: MetricSource, value: (endpoint: Endpoint) => number): () => Sample[] {
-  return () => source.endpoints.map((endpoint) => [{ endpoint: endpoint.name }, value(endpoint)])
+/**
+ * One snapshot per scrape: every metric's collect() runs within the same scrape, so a
+ * snapshot taken by the first is reused by the rest, and the figures agree with each other.
+ */
+function perScrape(take: () => DataPlaneSnapshot): () => DataPlaneSnapshot {
+  let current: DataPlaneSnapshot | undefined
+  return () => {
+    if (current === undefined) {
+      current = take()
+      setImmediate(() => (current = undefined))
+    }
+    return current
+  }
 }
 
-export function createMetricsRegistry(source: MetricSource): Registry {
+/** What the control plane itself counts. */
+export interface ControlPlaneCounts {
+  reloads(): Readonly<Record<'success' | 'failure', number>>
+}
+
+export function createMetricsRegistry(takeSnapshot: () => DataPlaneSnapshot, control?: ControlPlaneCounts): Registry {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
+  const snapshot = perScrape(takeSnapshot)
+  const perEndpoint =
+    (value: (endpoint: EndpointSnapshot) => number) =>
+    (): Sample[] =>
+      snapshot().endpoints.map((endpoint) => [{ endpoint: endpoint.name }, value(endpoint)])
 
-  register(registry, names.INPUT_RECORDS, () => source.paths().map((path) => [{ path: path.name }, path.records]))
-  register(registry, names.INPUT_BYTES, () => [[{}, source.input.bytes]])
-  register(registry, names.INPUT_REJECTED, () => REJECT_REASONS.map((reason) => [{ reason }, source.input.rejected[reason]]))
-  register(registry, names.INPUT_DISCONNECTS, () => DISCONNECT_REASONS.map((reason) => [{ reason }, source.input.disconnects[reason]]))
+  register(registry, names.INPUT_RECORDS, () => snapshot().paths.map((path) => [{ path: path.name }, path.records]))
+  register(registry, names.INPUT_BYTES, () => [[{}, snapshot().input.bytes]])
+  register(registry, names.INPUT_REJECTED, () => REJECT_REASONS.map((reason) => [{ reason }, snapshot().input.rejected[reason]]))
+  register(registry, names.INPUT_DISCONNECTS, () => DISCONNECT_REASONS.map((reason) => [{ reason }, snapshot().input.disconnects[reason]]))
 
   register(registry, names.ENDPOINT_SENT_RECORDS, function* () {
-    const paths = source.paths()
-    for (const [i, endpoint] of source.endpoints.entries()) {
+    const { paths, endpoints } = snapshot()
+    for (const [i, endpoint] of endpoints.entries()) {
       // Every path the endpoint admits is exported, at zero too, so rate() sees its first record.
-      for (const path of paths) if (path.admitted[i]) yield [{ endpoint: endpoint.name, path: path.name }, endpoint.counters.sentByPath[path.id]!]
+      for (const [p, path] of paths.entries()) if (path.admitted[i]) yield [{ endpoint: endpoint.name, path: path.name }, endpoint.sentByPath[p]!]
     }
   })
-  register(registry, names.ENDPOINT_SENT_BYTES, perEndpoint(source, (e) => e.counters.sentBytes))
-  register(registry, names.ENDPOINT_FILTERED_RECORDS, perEndpoint(source, (e) => e.counters.filtered))
+  register(registry, names.ENDPOINT_SENT_BYTES, perEndpoint((e) => e.sentBytes))
+  register(registry, names.ENDPOINT_FILTERED_RECORDS, perEndpoint((e) => e.filtered))
   register(registry, names.ENDPOINT_DROPPED_RECORDS, function* () {
-    for (const endpoint of source.endpoints) {
-      yield [{ endpoint: endpoint.name, reason: 'queue_full' }, endpoint.counters.droppedQueueFull]
-      yield [{ endpoint: endpoint.name, reason: 'memory_limit' }, endpoint.counters.droppedMemoryLimit]
-      yield [{ endpoint: endpoint.name, reason: 'shutdown' }, endpoint.counters.droppedShutdown]
-    }
+    for (const endpoint of snapshot().endpoints) for (const reason of DROP_REASONS) yield [{ endpoint: endpoint.name, reason }, endpoint.dropped[reason]]
   })
-  register(registry, names.ENDPOINT_QUEUE_RECORDS, perEndpoint(source, (e) => e.queue.length))
-  register(registry, names.ENDPOINT_QUEUE_CAPACITY, perEndpoint(source, (e) => e.queue.capacity))
-  register(registry, names.ENDPOINT_QUEUE_BYTES, perEndpoint(source, (e) => e.queue.bytes))
-  register(registry, names.ENDPOINT_QUEUE_CAPACITY_BYTES, perEndpoint(source, (e) => e.queue.capacityBytes))
-  register(registry, names.ENDPOINT_PEERS, perEndpoint(source, (e) => e.peers))
+  register(registry, names.ENDPOINT_QUEUE_RECORDS, perEndpoint((e) => e.queueRecords))
+  register(registry, names.ENDPOINT_QUEUE_CAPACITY, perEndpoint((e) => e.queueCapacity))
+  register(registry, names.ENDPOINT_QUEUE_BYTES, perEndpoint((e) => e.queueBytes))
+  register(registry, names.ENDPOINT_QUEUE_CAPACITY_BYTES, perEndpoint((e) => e.queueCapacityBytes))
+  register(registry, names.ENDPOINT_PEERS, perEndpoint((e) => e.peers))
   register(registry, names.ENDPOINT_SUBSCRIPTIONS_REJECTED, function* () {
-    for (const endpoint of source.endpoints) {
-      for (const reason of SUBSCRIPTION_REJECT_REASONS) yield [{ endpoint: endpoint.name, reason }, endpoint.counters.subscriptionsRejected[reason]]
+    for (const endpoint of snapshot().endpoints) {
+      for (const reason of SUBSCRIPTION_REJECT_REASONS) yield [{ endpoint: endpoint.name, reason }, endpoint.subscriptionsRejected[reason]]
     }
   })
   register(registry, names.AUTH_REJECTED, function* () {
-    for (const [socket, counts] of source.auth?.rejected ?? []) for (const reason of AUTH_REJECT_REASONS) yield [{ socket, reason }, counts[reason]]
+    for (const [socket, counts] of snapshot().auth) for (const reason of AUTH_REJECT_REASONS) yield [{ socket, reason }, counts[reason]]
+  })
+  register(registry, names.INTERNAL_ERRORS, () => [[{}, snapshot().internalErrors]])
+  register(registry, names.CONFIG_RELOADS, function* () {
+    for (const [result, count] of Object.entries(control?.reloads() ?? { success: 0, failure: 0 })) yield [{ result }, count]
   })
   return registry
 }

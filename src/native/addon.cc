@@ -224,9 +224,11 @@ class NativePlane : public Napi::ObjectWrap<NativePlane> {
       out.Set("topicComparisons", Napi::Number::New(env, static_cast<double>(endpoint.subscriptions().comparisons().get())));
       out.Set("subscriptionsRejected", countsArray(env, counters.subscriptionsRejected, zzs::kSubscriptionRejects));
       out.Set("resets", Napi::Number::New(env, static_cast<double>(counters.resets.get())));
+      out.Set("fullPauses", Napi::Number::New(env, static_cast<double>(counters.fullPauses.get())));
       list.Set(e, out);
     }
     snapshot.Set("endpoints", list);
+    snapshot.Set("internalErrors", Napi::Number::New(env, static_cast<double>(plane_->internalErrors().get())));
     return snapshot;
   }
 

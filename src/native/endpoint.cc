@@ -230,6 +230,7 @@ void Endpoint::sendFailed(int64_t now) {
   if (error == EINTR) return;
   if (error == EAGAIN) {
     // A subscriber's buffer is full (ZMQ_XPUB_NODROP): it will have room shortly.
+    counters_.fullPauses.add();
     retryAt_ = now + backoffMs_;
     backoffMs_ = std::min(kFullRetryMaxMs, backoffMs_ * 2);
     return;

@@ -30,6 +30,7 @@ struct EndpointCounters {
   Counter sentForgotten;  // sent records of paths the table has since forgotten
   Counter subscriptionsRejected[kSubscriptionRejects];
   Counter resets;
+  Counter fullPauses;  // sends that waited for a full subscriber: one per retry, never per record
   std::atomic<int64_t> peers{0};
   std::atomic<bool> open{false};
   explicit EndpointCounters(uint32_t maxPaths) : sentByPath(maxPaths) {}

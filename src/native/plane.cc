@@ -176,6 +176,7 @@ bool Plane::readInput(int64_t now) {
   if (zmq_msg_recv(&path_, inputSocket_, ZMQ_DONTWAIT) < 0) {
     int error = zmq_errno();
     if (error != EAGAIN && error != EINTR) {
+      internalErrors_.add();
       uint64_t suppressed = 0;
       if (warnings_.due("input-receive", now, &suppressed))
         emit_({"error", "receiving from the input failed", Fields().text("err", zmq_strerror(error)).number("suppressed", static_cast<double>(suppressed)).json()});
@@ -284,7 +285,10 @@ void Plane::run() {
     }
     long timeout = wakeAt == kNever ? -1 : static_cast<long>(std::max<int64_t>(0, wakeAt - now));
     if (zmq_poll(items.data(), static_cast<int>(items.size()), timeout) < 0 && zmq_errno() != EINTR) {
-      emit_({"error", "polling the plane's sockets failed", Fields().text("err", zmq_strerror(zmq_errno())).json()});
+      internalErrors_.add();
+      uint64_t suppressed = 0;
+      if (warnings_.due("poll", nowMs(), &suppressed))
+        emit_({"error", "polling the plane's sockets failed", Fields().text("err", zmq_strerror(zmq_errno())).number("suppressed", static_cast<double>(suppressed)).json()});
     }
     now = nowMs();
 

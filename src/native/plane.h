@@ -47,6 +47,8 @@ class Plane {
   PathTable& paths() { return paths_; }
   std::vector<std::unique_ptr<Endpoint>>& endpoints() { return endpoints_; }
   bool running() const { return thread_.joinable(); }
+  /** Failures inside the plane's loop that it logged and survived (a bug, or the system out of something). */
+  const Counter& internalErrors() const { return internalErrors_; }
 
  private:
   void run();
@@ -76,6 +78,7 @@ class Plane {
   zmq_msg_t extra_;
   int wake_[2] = {-1, -1};  // a pipe: Node.js's thread writes a byte to wake the poll
   std::atomic<int> command_{0};
+  Counter internalErrors_;
   std::thread thread_;
 };
 

@@ -7,7 +7,7 @@
 // view, however often a subscriber repeats a subscription: while it is empty, a record sent
 // would reach nobody, and the endpoint holds its records instead.
 
-import type { LogPath } from '../router/path-table.ts'
+import type { LogPath } from '../record/log-path.ts'
 
 const SUBSCRIBE = 1
 const UNSUBSCRIBE = 0
@@ -22,8 +22,6 @@ export interface SubscriptionLimits {
 /** What applying one message from the socket did. */
 export type SubscriptionChange = 'changed' | 'unchanged' | 'topic_too_large' | 'too_many_subscriptions'
 
-export const SUBSCRIPTION_REJECT_REASONS = ['topic_too_large', 'too_many_subscriptions'] as const
-export type SubscriptionRejectReason = (typeof SUBSCRIPTION_REJECT_REASONS)[number]
 
 export class Subscriptions {
   // Keyed by the topic bytes read as latin1, which maps bytes to characters one to one.

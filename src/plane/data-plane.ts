@@ -4,23 +4,17 @@
 // Both are held to the same contract by the same tests: the wire, the metrics, and what
 // snapshot() returns.
 
+import type { EndpointConfig } from '../config/endpoint-spec.ts'
+import type { EndpointSummary } from '../record/endpoint-summary.ts'
 import type { Counts, DisconnectReason, DropReason, RejectReason, SubscriptionRejectReason } from '../record/reasons.ts'
 import type { AuthRejectReason } from '../security/auth-stats.ts'
+
+export type { EndpointSummary }
 
 export interface Readiness {
   readonly ready: boolean
   /** What is not ready yet, for the /readyz body. */
   readonly waitingFor: string[]
-}
-
-/** What an endpoint reports when it is closed: the shutdown summary line. */
-export interface EndpointSummary {
-  readonly endpoint: string
-  readonly sent: number
-  readonly dropped: number
-  /** Records still queued when linger ran out (also among the dropped, reason shutdown). */
-  readonly left: number
-  readonly filtered: number
 }
 
 export interface InputSnapshot {
@@ -66,6 +60,8 @@ export interface EndpointSnapshot {
   readonly subscriptionsRejected: Readonly<Counts<SubscriptionRejectReason>>
   /** Times the endpoint dropped all its connections to be rid of a peer over the subscription limit. */
   readonly resets: number
+  /** Times a send waited for a full subscriber: grows with how long one stays full, never per record. */
+  readonly fullPauses: number
 }
 
 export interface DataPlaneSnapshot {
@@ -75,6 +71,21 @@ export interface DataPlaneSnapshot {
   readonly endpoints: readonly EndpointSnapshot[]
   /** Refused ZAP requests per protected socket ("input" or an endpoint's name). */
   readonly auth: ReadonlyArray<readonly [socket: string, counts: Readonly<Counts<AuthRejectReason>>]>
+  /** Errors caught inside the data path (a bug, logged): the process carried on. */
+  readonly internalErrors: number
+}
+
+/** What a change of the endpoints did, by endpoint name. */
+export interface ReconfigureReport {
+  readonly added: readonly string[]
+  readonly removed: readonly string[]
+  /** Replaced, after the old one drained for its linger. */
+  readonly changed: readonly string[]
+  readonly unchanged: readonly string[]
+  /** The summaries of the endpoints closed: the removed ones, and the old ones of those changed. */
+  readonly summaries: readonly EndpointSummary[]
+  /** Endpoints that could not be opened, with why: /readyz names them until a later reload fixes them. */
+  readonly failed: ReadonlyArray<{ readonly endpoint: string; readonly error: string }>
 }
 
 export interface DataPlane {
@@ -87,6 +98,13 @@ export interface DataPlane {
    * then closes the outputs. One summary per endpoint, in the configured order.
    */
   stop(): Promise<EndpointSummary[]>
+  /**
+   * Replaces the endpoints with `endpoints` (a valid configuration's), while records flow:
+   * endpoints whose settings are unchanged keep their queues and connections, added ones
+   * open, removed ones drain for their linger and close, changed ones are replaced once the
+   * old one has drained. Records routed meanwhile go to the new set.
+   */
+  reconfigure(endpoints: readonly EndpointConfig[]): Promise<ReconfigureReport>
   /** Closes every socket at once, holding nothing back: for a start that failed. */
   abort(): Promise<void>
   readiness(): Readiness

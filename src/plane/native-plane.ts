@@ -5,6 +5,7 @@
 
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { isDeepStrictEqual } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import type { EndpointConfig } from '../config/endpoint-spec.ts'
 import type { ShipperConfig } from '../config/load-config.ts'
@@ -12,7 +13,7 @@ import { makeIpcDirectory } from '../config/zmq-address.ts'
 import { ShipperError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import { DISCONNECT_REASONS, DROP_REASONS, REJECT_REASONS, SUBSCRIPTION_REJECT_REASONS, type Counts } from '../record/reasons.ts'
-import type { DataPlane, DataPlaneSnapshot, EndpointSnapshot, EndpointSummary, Readiness } from './data-plane.ts'
+import type { DataPlane, DataPlaneSnapshot, EndpointSnapshot, EndpointSummary, Readiness, ReconfigureReport } from './data-plane.ts'
 
 /** The addon as built by `npm ci` (src/native/build); a test may name another build (the sanitizer build). */
 const ADDON_OVERRIDE = 'ZZS_NATIVE_ADDON'
@@ -37,6 +38,7 @@ interface RawSnapshot {
   readonly input: { readonly addresses: string[]; readonly bytes: number; readonly rejected: number[]; readonly disconnects: number[] }
   readonly paths: Array<{ readonly name: string; readonly records: number; readonly admitted: boolean[] }>
   readonly endpoints: RawEndpoint[]
+  readonly internalErrors: number
 }
 
 interface NativeHandle {
@@ -64,15 +66,20 @@ export type NativePlaneLoad = NativePlaneFactory | { readonly unavailable: strin
 /**
  * Why the native plane cannot serve this configuration, or undefined when it can. The
  * JavaScript plane's ZAP handler (CURVE, allow-lists) lives in zeromq.js's context and
- * cannot answer for the addon's sockets.
+ * cannot answer for the addon's sockets; the disk spool is the JavaScript plane's alone.
  */
 export function nativeRefusal(config: ShipperConfig): string | undefined {
   const secured = [
     ...config.endpoints.filter((endpoint) => endpoint.access !== undefined).map((endpoint) => `endpoint "${endpoint.name}"`),
     ...config.inputs.filter((_, i) => Object.keys(config.inputAccess[i] ?? {}).length > 0).map((address) => `input ${address}`),
   ]
-  if (secured.length === 0) return undefined
-  return `the native data plane does not do CURVE or allow-lists yet (${secured.join(', ')}); the JavaScript plane does`
+  const spooled = config.endpoints.filter((endpoint) => endpoint.spool !== undefined).map((endpoint) => `endpoint "${endpoint.name}"`)
+  const missing = [
+    ...(secured.length === 0 ? [] : [`CURVE or allow-lists (${secured.join(', ')})`]),
+    ...(spooled.length === 0 ? [] : [`disk spools (${spooled.join(', ')})`]),
+  ]
+  if (missing.length === 0) return undefined
+  return `the native data plane does not do ${missing.join(' or ')} yet; the JavaScript plane does`
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
@@ -182,6 +189,23 @@ class NativeDataPlane implements DataPlane {
     }))
   }
 
+  /**
+   * The native plane cannot change its endpoints while it runs yet: endpoints whose
+   * settings changed are reported as failed (the running ones carry on unchanged), and the
+   * change takes effect at the next start.
+   */
+  async reconfigure(endpoints: readonly EndpointConfig[]): Promise<ReconfigureReport> {
+    const running = new Map(this.#config.endpoints.map((endpoint) => [endpoint.name, endpoint]))
+    const unchanged = endpoints.filter((endpoint) => isDeepStrictEqual(running.get(endpoint.name), endpoint)).map((endpoint) => endpoint.name)
+    const same = unchanged.length === endpoints.length && endpoints.length === running.size && endpoints.every((endpoint, i) => endpoint.name === this.#config.endpoints[i]!.name)
+    if (same) return { added: [], removed: [], changed: [], unchanged, summaries: [], failed: [] }
+    const names = new Set([...running.keys(), ...endpoints.map((endpoint) => endpoint.name)])
+    const error = 'the native data plane applies changed endpoints at the next start (or run the JavaScript plane, which applies them live)'
+    const failed = [...names].filter((name) => !unchanged.includes(name)).map((endpoint) => ({ endpoint, error }))
+    this.#logger.warn({ endpoints: failed.map((f) => f.endpoint) }, error)
+    return { added: [], removed: [], changed: [], unchanged, summaries: [], failed }
+  }
+
   async abort(): Promise<void> {
     await this.#end(false)
   }
@@ -225,9 +249,11 @@ class NativeDataPlane implements DataPlane {
           topicComparisons: e?.topicComparisons ?? 0,
           subscriptionsRejected: counts(SUBSCRIPTION_REJECT_REASONS, e?.subscriptionsRejected),
           resets: e?.resets ?? 0,
+          fullPauses: e?.fullPauses ?? 0,
         }
       }),
       auth: [],
+      internalErrors: raw?.internalErrors ?? 0,
     }
   }
 

@@ -7,21 +7,14 @@
 // Bounded twice: in records (hwm) and in the bytes of its frames (hwm_bytes), and it
 // charges those bytes to the budget shared by all queues (ZEEK_ZMQ_MEMORY_LIMIT_BYTES).
 
-import type { LogPath } from '../router/path-table.ts'
+import type { LogPath } from '../record/log-path.ts'
+import { messageBytes, type ZeekMessage } from '../record/zeek-message.ts'
 import type { MemoryBudget } from './memory-budget.ts'
-
-/** A Zeek record as it travels: [path frame, record frame]. */
-export type ZeekMessage = Buffer[]
 
 const INITIAL_SLOTS = 1024
 
 /** Why a record was not queued: this queue's own bounds, or all queues' memory limit. */
 export type QueueRefusal = 'queue_full' | 'memory_limit'
-
-/** The bytes a record occupies in a queue: its frames. */
-export function messageBytes(message: ZeekMessage): number {
-  return message[0]!.length + message[1]!.length
-}
 
 export class EndpointQueue {
   readonly capacity: number

@@ -26,6 +26,16 @@ export const DROP_REASONS = [
 ] as const
 export type DropReason = (typeof DROP_REASONS)[number]
 
+/**
+ * Why an endpoint's disk spool did not keep a record (see src/spool/): they join
+ * DROP_REASONS once endpoints spool.
+ */
+export const SPOOL_DROP_REASONS = [
+  'spool_full', // deleted with the oldest segment to make room under spool_max, or larger than the whole spool
+  'spool_error', // the spool could not write it (disk full, I/O error)
+] as const
+export type SpoolDropReason = (typeof SPOOL_DROP_REASONS)[number]
+
 export const SUBSCRIPTION_REJECT_REASONS = ['topic_too_large', 'too_many_subscriptions'] as const
 export type SubscriptionRejectReason = (typeof SUBSCRIPTION_REJECT_REASONS)[number]
 

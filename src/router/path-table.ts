@@ -7,22 +7,7 @@
 // path, when it is first seen. A publisher can invent paths at will, so the table holds
 // at most `maxPaths` and forgets a path that has not been seen for a while (see expire()).
 
-export interface LogPath {
-  /** Small dense number below maxPaths, for per-path counters kept in typed arrays; reused once the path is forgotten. */
-  readonly id: number
-  readonly name: string
-  readonly bytes: Buffer
-  /** The table's hash of bytes. */
-  readonly hash: number
-  /** admitted[i]: endpoint i's include/exclude filters let this path through. */
-  readonly admitted: readonly boolean[]
-  /** Records of this path accepted from the input. */
-  records: number
-  /** The table's clock when the input last saw this path. */
-  lastSeen: number
-  /** Records of this path waiting in endpoint queues: while there are any, the path is kept. */
-  queued: number
-}
+import type { LogPath } from '../record/log-path.ts'
 
 export type PathProblem = 'path_invalid' | 'too_many_paths'
 
@@ -42,7 +27,7 @@ export class PathTable {
   /** Indexed by LogPath.id; a forgotten path leaves a hole that the next new path takes. */
   readonly #slots: (LogPath | undefined)[] = []
   readonly #freeIds: number[] = []
-  readonly #admits: ReadonlyArray<(path: string) => boolean>
+  #admits: ReadonlyArray<(path: string) => boolean>
   #live = 0
   /**
    * Set by expire(), not read from the system clock per record: a path's lastSeen is the
@@ -60,6 +45,12 @@ export class PathTable {
   /** The paths known now. Built per call: for scrapes, not for the hot path. */
   get paths(): LogPath[] {
     return this.#slots.filter((path) => path !== undefined)
+  }
+
+  /** New endpoints' filters: every path known is judged again, as every path to come will be. */
+  readmit(admits: ReadonlyArray<(path: string) => boolean>): void {
+    this.#admits = admits
+    for (const path of this.#slots) if (path !== undefined) path.admitted = admits.map((admit) => admit(path.name))
   }
 
   /** Finds (or registers) the path named by a path frame; the caller has checked its length. */

@@ -1,34 +1,39 @@
 // Fans each accepted record out to every endpoint whose filters admit its path. The record
 // is the very message the input socket handed over: never parsed, copied or re-encoded.
 
-import type { InputStats } from '../input/input-stats.ts'
-import type { Endpoint } from '../output/endpoint.ts'
-import type { ZeekMessage } from '../queue/endpoint-queue.ts'
-import { compilePathFilter } from './path-filter.ts'
-import { PathTable } from './path-table.ts'
+import type { Outlet } from '../record/outlet.ts'
+import type { PathFilter } from '../record/path-filter.ts'
+import { compilePathFilter } from '../record/path-filter.ts'
+import type { ZeekMessage } from '../record/zeek-message.ts'
+import { PathTable, type PathProblem } from './path-table.ts'
 
 /** The longest pause between two sweeps for idle paths. */
 const MAX_SWEEP_INTERVAL_MS = 60_000
 
 export class RecordRouter {
   readonly paths: PathTable
-  readonly #endpoints: readonly Endpoint[]
-  readonly #stats: InputStats
+  #outlets: readonly Outlet[]
   readonly #idleMs: number
   readonly #sweepMs: number
   #sweeper: NodeJS.Timeout | undefined
 
   /** A path not seen for `pathIdleS` seconds is forgotten (see sweepIdlePaths). */
-  constructor(endpoints: readonly Endpoint[], stats: InputStats, limits: { readonly maxPaths: number; readonly pathIdleS: number }) {
-    this.#endpoints = endpoints
-    this.#stats = stats
+  /** `outlets[i]` receives the records that `filters[i]` admits. */
+  constructor(outlets: readonly Outlet[], filters: readonly PathFilter[], limits: { readonly maxPaths: number; readonly pathIdleS: number }) {
+    this.#outlets = outlets
     this.#idleMs = limits.pathIdleS * 1000
     this.#sweepMs = Math.min(this.#idleMs / 4, MAX_SWEEP_INTERVAL_MS)
     this.paths = new PathTable(
-      endpoints.map((endpoint) => compilePathFilter(endpoint.config)),
+      filters.map(compilePathFilter),
       limits.maxPaths,
       performance.now(),
     )
+  }
+
+  /** The endpoints changed: from now on `outlets[i]` receives what `filters[i]` admits. */
+  setOutlets(outlets: readonly Outlet[], filters: readonly PathFilter[]): void {
+    this.#outlets = outlets
+    this.paths.readmit(filters.map(compilePathFilter))
   }
 
   /** Sweeps for idle paths every min(idle / 4, 60 s) until stopExpiry(); the timer keeps no one alive. */
@@ -50,29 +55,23 @@ export class RecordRouter {
    */
   sweepIdlePaths(now: number): void {
     for (const path of this.paths.expire(now, this.#idleMs + this.#sweepMs)) {
-      for (const endpoint of this.#endpoints) {
-        const counters = endpoint.counters
-        counters.sentForgotten += counters.sentByPath[path.id]!
-        counters.sentByPath[path.id] = 0
-      }
+      for (const outlet of this.#outlets) outlet.forget(path)
     }
   }
 
-  /** Routes a message whose framing the input has checked: [path, record]. */
-  route(message: ZeekMessage): void {
-    const pathFrame = message[0]!
-    const path = this.paths.lookup(pathFrame)
-    if (typeof path === 'string') {
-      this.#stats.reject(path, message)
-      return
-    }
+  /**
+   * Routes a message whose framing the input has checked: [path, record]. Returns why its
+   * path was refused, for the input to count, or undefined once every outlet has had it.
+   */
+  route(message: ZeekMessage): PathProblem | undefined {
+    const path = this.paths.lookup(message[0]!)
+    if (typeof path === 'string') return path
     path.records++
-    this.#stats.bytes += pathFrame.length + message[1]!.length
-    const endpoints = this.#endpoints
-    for (let i = 0; i < endpoints.length; i++) {
-      const endpoint = endpoints[i]!
-      if (path.admitted[i]) endpoint.offer(message, path)
-      else endpoint.counters.filtered++
+    const outlets = this.#outlets
+    for (let i = 0; i < outlets.length; i++) {
+      if (path.admitted[i]) outlets[i]!.offer(message, path)
+      else outlets[i]!.refuse()
     }
+    return undefined
   }
 }

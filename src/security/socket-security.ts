@@ -30,9 +30,9 @@ export class ShipperSecurity {
     this.stats = new AuthStats(warnings)
   }
 
-  /** Before any socket binds: the ZAP handler, when any socket will ask it. */
+  /** Before any socket binds (and before endpoints added by a reload): the ZAP handler, when any socket will ask it. */
   async open(accesses: ReadonlyArray<SocketAccess | undefined>): Promise<void> {
-    if (accesses.some((access) => access !== undefined && asksZap(access))) this.#zap = await ZapHandle.acquire(this.#logger)
+    if (this.#zap === undefined && accesses.some((access) => access !== undefined && asksZap(access))) this.#zap = await ZapHandle.acquire(this.#logger)
   }
 
   /** After every socket has closed. */

@@ -129,7 +129,7 @@ test('the CURVE override: keys made once by keygen, the demo endpoint a CURVE se
   assert.match(script, /\[ -e shipper\.key_secret \] \|\| keygen shipper/)
   assert.match(script, /cp tail\.key clients\/tail\.key/)
   assert.deepEqual(shipper!.depends_on, { keygen: { condition: 'service_completed_successfully' } })
-  const { endpoints, problems } = parseEndpoints(shipper!.environment!.ZEEK_ZMQ_ENDPOINTS, { hwm: 1000, hwmBytes: 67108864, lingerMs: 0, include: [], exclude: [], peerTimeoutMs: 0, maxRecordBytes: 1048576, maxTopicBytes: 256, maxSubscriptions: 1024 })
+  const { endpoints, problems } = parseEndpoints(shipper!.environment!.ZEEK_ZMQ_ENDPOINTS, { hwm: 1000, hwmBytes: 67108864, lingerMs: 0, include: [], exclude: [], peerTimeoutMs: 0, maxRecordBytes: 1048576, maxTopicBytes: 256, maxSubscriptions: 1024, spoolDir: '', spoolMaxBytes: 1073741824, spoolSync: 'interval' })
   assert.deepEqual(problems, [])
   assert.deepEqual([endpoints[0]!.name, endpoints[0]!.access?.curve, endpoints[0]!.access?.clients], ['demo', 'server', '/keys/clients'])
   assert.equal(shipper!.environment!.ZEEK_ZMQ_CURVE_CERT, '/keys/shipper.key_secret')

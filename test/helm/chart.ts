@@ -152,6 +152,10 @@ export function shipperSettings(values: Values): ShipperSettings {
       httpPort: v.httpPort,
       logLevel: v.logLevel,
       curveCert: v.curve.certSecret === '' ? '' : `${CURVE_DIR}/cert/curve.key_secret`,
+      // The chart does not spool yet: the shipper's defaults.
+      spoolDir: '',
+      spoolMax: '1GiB',
+      spoolSync: 'interval',
     },
     env: {
       ZEEK_ZMQ_INPUTS: v.mode === 'relay' ? relayInput : `ipc://${SOCKET_DIR}/zeek.sock`,

@@ -60,9 +60,13 @@ export interface PyzmqPeer {
   messages(): Buffer[][]
 }
 
-/** Starts a pyzmq peer and waits until its socket is set up; killed after the test. */
-export async function pyzmqPeer(t: TestContext, spec: PeerSpec): Promise<PyzmqPeer & { firstLine: string }> {
-  const child = spawnProcess(t, PYTHON, [PEER, JSON.stringify(spec)], { PATH: process.env.PATH ?? '' })
+/**
+ * Starts a pyzmq peer and waits until its socket is set up; killed after the test.
+ * `inside` runs it elsewhere, such as in a network namespace (see netns.ts).
+ */
+export async function pyzmqPeer(t: TestContext, spec: PeerSpec, inside: (command: string[]) => string[] = (command) => command): Promise<PyzmqPeer & { firstLine: string }> {
+  const [program, ...args] = inside([PYTHON, PEER, JSON.stringify(spec)])
+  const child = spawnProcess(t, program!, args, { PATH: process.env.PATH ?? '' })
   const [firstLine] = await child.stdoutLines(1)
   return {
     process: child,

@@ -5,13 +5,14 @@ import type { TestContext } from 'node:test'
 import { pino } from 'pino'
 import type { XPublisher } from 'zeromq'
 import { run, type RunningShipper } from '../../src/cli/run.ts'
-import type { Endpoint } from '../../src/output/endpoint.ts'
+import type { EndpointSnapshot } from '../../src/plane/data-plane.ts'
 import { waitFor } from './sockets.ts'
 
 export interface TestShipper extends RunningShipper {
   /** Where a publisher connects: the input's bound address. */
   readonly input: string
-  endpoint(name: string): Endpoint
+  /** One endpoint's figures as the data plane reports them now (a fresh snapshot per call). */
+  endpoint(name: string): EndpointSnapshot
   /** Current value of one sample of /metrics, 0 when absent. */
   metric(name: string, labels?: Record<string, string>): Promise<number>
 }
@@ -22,12 +23,12 @@ export async function startShipper(t: TestContext, env: Record<string, string>):
     pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
   )
   t.after(() => running.stop())
-  const input = running.shipper.input.boundAddresses[0]!
+  const input = running.plane.snapshot().input.addresses[0]!
   return {
     ...running,
     input,
     endpoint(name) {
-      const found = running.shipper.endpoints.find((endpoint) => endpoint.name === name)
+      const found = running.plane.snapshot().endpoints.find((endpoint) => endpoint.name === name)
       if (found === undefined) throw new Error(`no endpoint ${name}`)
       return found
     },
@@ -74,7 +75,8 @@ export async function publishAll(shipper: TestShipper, pub: XPublisher, messages
 
 /** Everything the input has taken: accepted records plus rejected messages. */
 export function inputSeen(shipper: TestShipper): number {
-  const accepted = shipper.shipper.router.paths.paths.reduce((sum, path) => sum + path.records, 0)
-  const rejected = Object.values(shipper.shipper.stats.rejected).reduce((sum, n) => sum + n, 0)
+  const { paths, input } = shipper.plane.snapshot()
+  const accepted = paths.reduce((sum, path) => sum + path.records, 0)
+  const rejected = Object.values(input.rejected).reduce((sum, n) => sum + n, 0)
   return accepted + rejected
 }

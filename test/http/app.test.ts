@@ -5,7 +5,8 @@ import { test } from 'node:test'
 import { pino } from 'pino'
 import { loadConfig } from '../../src/config/load-config.ts'
 import { buildApp } from '../../src/http/app.ts'
-import { Shipper } from '../../src/shipper.ts'
+import { createMetricsRegistry } from '../../src/metrics/shipper-metrics.ts'
+import { JsDataPlane } from '../../src/plane/js-plane.ts'
 import { bindAddress } from '../helpers/sockets.ts'
 
 test('/livez, /readyz before and after the sockets are up and during shutdown, /metrics', async (t) => {
@@ -15,8 +16,8 @@ test('/livez, /readyz before and after the sockets are up and during shutdown, /
     ZEEK_ZMQ_ENDPOINTS: `${bindAddress(t, 'tcp')}?name=out&mode=bind`,
     ZEEK_ZMQ_LINGER_MS: '0',
   })
-  const shipper = new Shipper(config, logger)
-  const app = buildApp({ logger, registry: shipper.registry, readiness: () => shipper.readiness() })
+  const shipper = new JsDataPlane(config, logger)
+  const app = buildApp({ logger, registry: createMetricsRegistry(() => shipper.snapshot()), readiness: () => shipper.readiness() })
   t.after(() => app.close())
 
   const live = await app.inject('/livez')

@@ -55,6 +55,7 @@ for (const transport of TRANSPORTS) {
       assert.equal(summary!.sent + summary!.left, n)
       assert.equal(summary!.dropped, summary!.left)
       assert.equal(unaccounted(plane.snapshot(), 0), 0)
+      assert.ok(plane.endpoint('slow').fullPauses > 0, 'the full subscriber was waited for')
       sub.read()
     })
   })

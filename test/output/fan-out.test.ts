@@ -68,7 +68,7 @@ for (const transport of TRANSPORTS) {
       await publishAll(shipper, await publisher(t, shipper.input), messages)
       assert.deepEqual(await dnsOnly.take(10), messages.filter(([path]) => path!.toString() === 'dns'))
       assert.deepEqual(await httpOnly.take(10), messages.filter(([path]) => path!.toString() === 'http'))
-      await waitFor(() => shipper.endpoint('topics').queue.length === 0, 'the queue to empty')
+      await waitFor(() => shipper.endpoint('topics').queueRecords === 0, 'the queue to empty')
       assert.equal(await shipper.metric('zeek_zmq_endpoint_filtered_records_total', { endpoint: 'topics' }), 30)
       assert.equal(shipper.endpoint('topics').sent, 20)
     })

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { connect, type Socket } from 'node:net'
+import type { EndpointSnapshot } from '../../src/plane/data-plane.ts'
 import { test, type TestContext } from 'node:test'
 import { spawnShipper } from '../cli/cli-process.ts'
 import { publishAll, sampleValue, startShipper } from '../helpers/shipper.ts'
@@ -43,37 +44,37 @@ function zmtp30Subscriber(address: string, topic: Buffer): Promise<Socket> {
 
 test('a topic longer than ZEEK_ZMQ_MAX_TOPIC_BYTES is refused and counted; one at the limit is taken', async (t) => {
   const shipper = await startShipper(t, { ZEEK_ZMQ_MAX_TOPIC_BYTES: '256', ZEEK_ZMQ_ENDPOINTS: 'tcp://127.0.0.1:*?name=out&mode=bind' })
-  const endpoint = shipper.endpoint('out')
+  const endpoint = (): EndpointSnapshot => shipper.endpoint('out')
   // ZeroMQ lets a ZMTP 3.0 subscription message of up to 9 bytes over the topic limit
   // through (its frame limit fits ZMTP 3.1's longer command); the endpoint refuses it.
-  await zmtp30Subscriber(endpoint.address, Buffer.alloc(257, 'a'))
+  await zmtp30Subscriber(endpoint().address, Buffer.alloc(257, 'a'))
   await waitFor(async () => (await shipper.metric('zeek_zmq_endpoint_subscriptions_rejected_total', { endpoint: 'out', reason: 'topic_too_large' })) === 1, 'the refusal')
-  assert.equal(endpoint.topics, 0)
+  assert.equal(endpoint().topics, 0)
 
-  await subscriber(t, { connect: endpoint.address }, { topics: ['b'.repeat(256)] })
-  await waitFor(() => endpoint.topics === 1, 'the subscription at the limit')
+  await subscriber(t, { connect: endpoint().address }, { topics: ['b'.repeat(256)] })
+  await waitFor(() => endpoint().topics === 1, 'the subscription at the limit')
   assert.equal(await shipper.metric('zeek_zmq_endpoint_subscriptions_rejected_total', { endpoint: 'out', reason: 'topic_too_large' }), 1)
 })
 
 for (const transport of TRANSPORTS) {
   test(`over ${transport}: past ZEEK_ZMQ_MAX_SUBSCRIPTIONS the endpoint drops its connections on the same address, and a subscriber is back in business`, async (t) => {
     const shipper = await startShipper(t, { ZEEK_ZMQ_MAX_SUBSCRIPTIONS: '10', ZEEK_ZMQ_ENDPOINTS: `${bindAddress(t, transport)}?name=out&mode=bind` })
-    const endpoint = shipper.endpoint('out')
-    const address = endpoint.address
+    const endpoint = (): EndpointSnapshot => shipper.endpoint('out')
+    const address = endpoint().address
     const good = await subscriber(t, { connect: address })
-    await waitFor(() => endpoint.topics === 1, 'the good subscription')
+    await waitFor(() => endpoint().topics === 1, 'the good subscription')
 
     const flood = new XSubscriber({ linger: 0 })
     t.after(() => flood.close())
     flood.connect(address)
     for (let i = 0; i < 20; i++) await flood.send(Buffer.from(`\x01topic-${i}`, 'latin1'))
-    await waitFor(() => endpoint.counters.resets >= 1, 'the reset')
+    await waitFor(() => endpoint().resets >= 1, 'the reset')
     flood.close()
     assert.ok((await shipper.metric('zeek_zmq_endpoint_subscriptions_rejected_total', { endpoint: 'out', reason: 'too_many_subscriptions' })) >= 1)
-    assert.equal(endpoint.address, address, 'the same address')
+    assert.equal(endpoint().address, address, 'the same address')
 
     // The good subscriber reconnects on its own and subscribes again.
-    await waitFor(() => endpoint.topics === 1 && endpoint.isOpen, 'the good subscriber back')
+    await waitFor(() => endpoint().topics === 1 && endpoint().open, 'the good subscriber back')
     const sent = messages(0, 20)
     await publishAll(shipper, await publisher(t, shipper.input), sent)
     await waitFor(() => good.received.some((m) => m[1]!.equals(sent[19]![1]!)), 'the records after the reset')
@@ -82,23 +83,23 @@ for (const transport of TRANSPORTS) {
 
 test('per-record matching does not grow with the topics subscribed: once per path and change of topics', async (t) => {
   const shipper = await startShipper(t, { ZEEK_ZMQ_ENDPOINTS: `${bindAddress(t, 'ipc')}?name=out&mode=bind&hwm=100000` })
-  const endpoint = shipper.endpoint('out')
+  const endpoint = (): EndpointSnapshot => shipper.endpoint('out')
   // 1000 topics in all: a SUB socket's own send high-water mark (1000) drops more when it connects.
   const topics = [...Array.from({ length: 999 }, (_, i) => `nothing-${i}`), 'dns']
-  const sub = await subscriber(t, { connect: endpoint.address }, { topics })
-  await waitFor(() => endpoint.topics === topics.length, 'every topic')
+  const sub = await subscriber(t, { connect: endpoint().address }, { topics })
+  await waitFor(() => endpoint().topics === topics.length, 'every topic')
 
   const pub = await publisher(t, shipper.input)
   await publishAll(shipper, pub, messages(0, 500))
   await sub.take(100)
-  await waitFor(() => endpoint.queue.length === 0, 'the queue to empty')
-  const afterFirst = endpoint.topicComparisons
+  await waitFor(() => endpoint().queueRecords === 0, 'the queue to empty')
+  const afterFirst = endpoint().topicComparisons
   assert.ok(afterFirst <= ZEEK_PATHS.length * topics.length, `${afterFirst} comparisons for ${ZEEK_PATHS.length} paths`)
 
   await publishAll(shipper, pub, messages(500, 5000))
   await sub.take(1100)
-  await waitFor(() => endpoint.queue.length === 0, 'the queue to empty')
-  assert.equal(endpoint.topicComparisons, afterFirst, 'ten times the records, not one comparison more')
+  await waitFor(() => endpoint().queueRecords === 0, 'the queue to empty')
+  assert.equal(endpoint().topicComparisons, afterFirst, 'ten times the records, not one comparison more')
 })
 
 /** Peak resident memory of a process, in bytes (VmHWM). */

@@ -107,7 +107,8 @@ The ipc socket in that directory: the shipper's input binds it, Zeek's writer co
 The shipper's configuration file. This is the one place where values become the
 shipper's configuration keys (those of its convict schema), with the addresses aside:
 inputs, endpoints and the HTTP host are environment variables ("zeek-zmq-shipper.addressEnv"),
-so that Kubernetes fills in $(NODE_IP) and $(POD_IP) there.
+so that Kubernetes fills in $(NODE_IP) and $(POD_IP) there. The spool settings are the
+shipper's defaults (no spool) until the chart gives spools a volume.
 */}}
 {{- define "zeek-zmq-shipper.config" -}}
 {{- $config := dict
@@ -125,6 +126,9 @@ so that Kubernetes fills in $(NODE_IP) and $(POD_IP) there.
   "pathIdleS" .Values.pathIdleS
   "httpPort" .Values.httpPort
   "logLevel" .Values.logLevel
+  "spoolDir" ""
+  "spoolMax" "1GiB"
+  "spoolSync" "interval"
   "curveCert" (ternary (printf "%s/cert/curve.key_secret" (include "zeek-zmq-shipper.curveDir" .)) "" (ne .Values.curve.certSecret ""))
 }}
 {{- toPrettyJson $config }}

@@ -1,0 +1,9 @@
+/** What an endpoint reports when it is closed: the shutdown summary line, the same from either data plane. */
+export interface EndpointSummary {
+  readonly endpoint: string
+  readonly sent: number
+  readonly dropped: number
+  /** Records still queued when linger ran out (also among the dropped, reason shutdown). */
+  readonly left: number
+  readonly filtered: number
+}
