@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import { test } from 'node:test'
 import { bindAddress, publisher, subscriber, waitFor } from '../helpers/sockets.ts'
-import { zeekMessage } from '../helpers/zeek-records.ts'
+import { rejectStream } from '../helpers/reject-stream.ts'
 import { frameHeader, greeting, rawConnect } from '../helpers/zmtp-raw.ts'
 import { inputTook, NO_NATIVE, startNativePlane } from './native-plane.ts'
 
@@ -27,20 +27,7 @@ test('native: every kind of malformed message is rejected and counted, in the or
   await waitFor(() => plane.endpoint('out').topics === 1, 'the subscription')
   const pub = await publisher(t, plane.input)
 
-  const good: Buffer[][] = []
-  const stream: Buffer[][] = []
-  let i = 0
-  for (const messages of Object.values(BAD)) {
-    for (const bad of messages) {
-      const ok = zeekMessage(i++)
-      good.push(ok)
-      stream.push(ok, bad)
-    }
-  }
-  // A path of exactly 128 bytes and a record of exactly the limit are accepted.
-  const edge = [Buffer.from('p'.repeat(128)), Buffer.alloc(MAX_RECORD, 0x20)]
-  good.push(edge)
-  stream.push(edge)
+  const { good, stream } = rejectStream(BAD, MAX_RECORD)
   for (const message of stream) await pub.send(message)
   await inputTook(plane, 0, stream.length)
 
