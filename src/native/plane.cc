@@ -27,6 +27,10 @@ int64_t nowMs() {
 
 static void setInt(void* socket, int option, int value) { zmq_setsockopt(socket, option, &value, sizeof value); }
 
+#ifndef ZMQ_ZERO_COPY_RECV
+#define ZMQ_ZERO_COPY_RECV 10  // a draft context option in libzmq 4.3's header, built into its library
+#endif
+
 Plane::Plane(PlaneConfig config, Emit emit)
     : config_(std::move(config)),
       emit_(std::move(emit)),
@@ -36,6 +40,10 @@ Plane::Plane(PlaneConfig config, Emit emit)
           [this](size_t i, std::string_view name) { return admits(config_.endpoints[i].include, config_.endpoints[i].exclude, name); },
           config_.maxPaths, nowMs()),
       context_(zmq_ctx_new()) {
+  // Each record in its own allocation: received zero-copy, a queued record would keep its
+  // whole 8 KiB receive buffer alive, so that a queue holding every twentieth record could
+  // take far more memory than the bytes it counts against hwm_bytes and the memory limit.
+  zmq_ctx_set(context_, ZMQ_ZERO_COPY_RECV, 0);
   // Built once: a flood of bad input should not build a string per message.
   for (int reason = 0; reason < kRejectReasons; reason++) rejectKinds_[reason] = std::string("reject-") + kRejectNames[reason];
   for (const auto& endpoint : config_.endpoints) endpoints_.push_back(std::make_unique<Endpoint>(endpoint, config_.maxPaths, budget_, warnings_, emit_));
