@@ -71,6 +71,7 @@ try {
       ...process.env,
       ZZS_NATIVE_ADDON: addon,
       ZZS_REQUIRE_NATIVE: '1',
+      ZZS_SANITIZED: '1',
       LD_PRELOAD: `${asan} ${ubsan}`,
       // Node.js and V8 keep memory to the end on purpose: leaks are not checked there
       // (LeakSanitizer cannot tell theirs from the addon's without Node.js built for it).
