@@ -116,7 +116,9 @@ export async function main(args: string[]): Promise<number> {
   try {
     running = await run(process.env)
   } catch (err) {
-    if (isShipperError(err, 'ERR_CONFIG')) {
+    // A spool directory another shipper owns, or one the file system refuses, is a setting
+    // to change too: restarting will not help.
+    if (isShipperError(err, 'ERR_CONFIG') || isShipperError(err, 'ERR_SPOOL')) {
       process.stderr.write(`zeek-zmq-shipper: ${err.message}\n`)
       return EXIT_CONFIG
     }

@@ -8,6 +8,7 @@ import { ShipperError } from '../errors.ts'
 import { CertificateProblem, readSecretCertificate, type CurveCertificate } from '../security/certificate.ts'
 import { loadAccessKeys, OPEN_ACCESS, type SocketAccess } from '../security/socket-access.ts'
 import { parseEndpoints, type EndpointConfig } from './endpoint-spec.ts'
+import { expandEnvReferences } from './env-references.ts'
 import { parseInputs } from './input-spec.ts'
 import { MIN_SPOOL_BYTES, parseByteSize } from './spool-spec.ts'
 import type { SpoolSync } from '../record/spool-sync-policy.ts'
@@ -160,8 +161,14 @@ export function loadConfig(env: Env): ShipperConfig {
     const { settings, problem } = readConfigFile(file)
     if (problem !== undefined) problems.push(problem)
     if (settings !== undefined) {
+      const fileSettings = settings as Record<string, unknown>
+      if (fileSettings.endpoints !== undefined) {
+        const own: string[] = []
+        fileSettings.endpoints = expandEnvReferences(fileSettings.endpoints, env, own)
+        for (const problem of own) problems.push(`${settingName('endpoints', file)}: ${problem}`)
+      }
       // The file is loaded under the environment: variables still win.
-      config.load(settings as object)
+      config.load(fileSettings)
       for (const [key, item] of Object.entries(schema)) {
         const value = env[item.env]
         if (value !== undefined) config.set(key as never, value as never)

@@ -195,7 +195,7 @@ export const schema = {
     env: 'ZEEK_ZMQ_MAX_TOPIC_BYTES',
   },
   maxSubscriptions: {
-    doc: "Most distinct topics an endpoint's subscribers may hold together. A subscription past it is refused and counted (reason too_many_subscriptions), and the endpoint drops all its connections, since ZeroMQ can neither refuse a topic nor cut off the one peer that sent it; subscribers reconnect and subscribe again on their own.",
+    doc: "Most distinct topics an endpoint's subscribers may hold together. A subscription past it is refused and counted (reason too_many_subscriptions), and the endpoint drops all its connections, since ZeroMQ can neither refuse a topic nor cut off the one peer that sent it; subscribers reconnect and subscribe again on their own. The same happens (reason subscription_flood) when an endpoint's peers send more messages that change no subscription, such as repeats, within a minute than 16 times this limit plus this limit per connected peer.",
     format: 'positive-int',
     default: 1024,
     env: 'ZEEK_ZMQ_MAX_SUBSCRIPTIONS',

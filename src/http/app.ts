@@ -24,9 +24,10 @@ export function buildApp(deps: AppDeps) {
   app.get('/livez', async () => ({ status: 'ok' }))
 
   app.get('/readyz', async (_request, reply) => {
-    const { ready, waitingFor } = deps.readiness()
-    if (ready) return { status: 'ready' }
-    return reply.code(503).send({ status: 'not ready', waitingFor })
+    const { ready, waitingFor, spooled = {} } = deps.readiness()
+    const replay = Object.keys(spooled).length === 0 ? {} : { spooled }
+    if (ready) return { status: 'ready', ...replay }
+    return reply.code(503).send({ status: 'not ready', waitingFor, ...replay })
   })
 
   app.get('/metrics', async (_request, reply) => {

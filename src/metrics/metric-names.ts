@@ -63,7 +63,7 @@ export const ENDPOINT_DROPPED_RECORDS = {
   name: 'zeek_zmq_endpoint_dropped_records_total',
   type: 'counter',
   labels: ['endpoint', 'reason'],
-  help: 'Records meant for an endpoint and dropped: queue_full (the queue held hwm records or hwm_bytes), memory_limit (all queues together held ZEEK_ZMQ_MEMORY_LIMIT_BYTES) or shutdown (still queued when linger ran out); with a spool, spool_full (deleted with the oldest spool segment to make room under spool_max, or larger than the whole spool) and spool_error (the spool could not write it: disk full, I/O error).',
+  help: 'Records meant for an endpoint and dropped: queue_full (the queue held hwm records or hwm_bytes), memory_limit (all queues together held ZEEK_ZMQ_MEMORY_LIMIT_BYTES) or shutdown (still queued when linger ran out); with a spool, the first two only when the spool could not take the record either, shutdown never (what is left goes to the spool), and spool_full (deleted with the oldest spool segment to make room under spool_max, or larger than the whole spool) and spool_error (the spool could not write it, disk full or an I/O error, or lost it to damage found while reading it back).',
 } as const satisfies MetricSpec
 
 export const ENDPOINT_QUEUE_RECORDS = {
@@ -115,6 +115,13 @@ export const ENDPOINT_SPOOL_CAPACITY_BYTES = {
   help: "Capacity of the endpoint's spool in bytes (its spool_max).",
 } as const satisfies MetricSpec
 
+export const ENDPOINT_SPOOL_RECOVERED_RECORDS = {
+  name: 'zeek_zmq_endpoint_spool_recovered_records',
+  type: 'gauge',
+  labels: ['endpoint'],
+  help: "Records the endpoint's spool held when it was opened (at start, or when a reload opened the endpoint): what an earlier run left to send. Per endpoint, input + recovered = sent + filtered + dropped + queued + spooled.",
+} as const satisfies MetricSpec
+
 export const ENDPOINT_SPOOL_TRUNCATED_RECORDS = {
   name: 'zeek_zmq_endpoint_spool_truncated_records_total',
   type: 'counter',
@@ -133,7 +140,7 @@ export const ENDPOINT_SUBSCRIPTIONS_REJECTED = {
   name: 'zeek_zmq_endpoint_subscriptions_rejected_total',
   type: 'counter',
   labels: ['endpoint', 'reason'],
-  help: "Subscriptions an endpoint refused: topic_too_large (longer than ZEEK_ZMQ_MAX_TOPIC_BYTES) or too_many_subscriptions (past ZEEK_ZMQ_MAX_SUBSCRIPTIONS; the endpoint then drops all its connections).",
+  help: "Subscriptions an endpoint refused: topic_too_large (longer than ZEEK_ZMQ_MAX_TOPIC_BYTES), too_many_subscriptions (past ZEEK_ZMQ_MAX_SUBSCRIPTIONS), or subscription_flood (more messages that change no subscription, such as repeats, within a minute than 16 times ZEEK_ZMQ_MAX_SUBSCRIPTIONS plus that limit per connected peer); for the last two the endpoint drops all its connections.",
 } as const satisfies MetricSpec
 
 export const AUTH_REJECTED = {
@@ -170,15 +177,14 @@ export const SHIPPER_METRICS: readonly MetricSpec[] = [
   ENDPOINT_QUEUE_CAPACITY,
   ENDPOINT_QUEUE_BYTES,
   ENDPOINT_QUEUE_CAPACITY_BYTES,
+  ENDPOINT_SPOOL_RECORDS,
+  ENDPOINT_SPOOL_BYTES,
+  ENDPOINT_SPOOL_CAPACITY_BYTES,
+  ENDPOINT_SPOOL_RECOVERED_RECORDS,
+  ENDPOINT_SPOOL_TRUNCATED_RECORDS,
   ENDPOINT_PEERS,
   ENDPOINT_SUBSCRIPTIONS_REJECTED,
   AUTH_REJECTED,
   INTERNAL_ERRORS,
   CONFIG_RELOADS,
 ]
-
-/**
- * The spool's metrics: they join SHIPPER_METRICS (and so /metrics and the README table)
- * once endpoints spool; until then nothing would serve them.
- */
-export const SPOOL_METRICS: readonly MetricSpec[] = [ENDPOINT_SPOOL_RECORDS, ENDPOINT_SPOOL_BYTES, ENDPOINT_SPOOL_CAPACITY_BYTES, ENDPOINT_SPOOL_TRUNCATED_RECORDS]

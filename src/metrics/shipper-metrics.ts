@@ -84,6 +84,11 @@ export function createMetricsRegistry(takeSnapshot: () => DataPlaneSnapshot, con
   register(registry, names.ENDPOINT_QUEUE_CAPACITY, perEndpoint((e) => e.queueCapacity))
   register(registry, names.ENDPOINT_QUEUE_BYTES, perEndpoint((e) => e.queueBytes))
   register(registry, names.ENDPOINT_QUEUE_CAPACITY_BYTES, perEndpoint((e) => e.queueCapacityBytes))
+  register(registry, names.ENDPOINT_SPOOL_RECORDS, perEndpoint((e) => e.spool.records))
+  register(registry, names.ENDPOINT_SPOOL_BYTES, perEndpoint((e) => e.spool.bytes))
+  register(registry, names.ENDPOINT_SPOOL_CAPACITY_BYTES, perEndpoint((e) => e.spool.capacityBytes))
+  register(registry, names.ENDPOINT_SPOOL_RECOVERED_RECORDS, perEndpoint((e) => e.spool.recovered))
+  register(registry, names.ENDPOINT_SPOOL_TRUNCATED_RECORDS, perEndpoint((e) => e.spool.truncated))
   register(registry, names.ENDPOINT_PEERS, perEndpoint((e) => e.peers))
   register(registry, names.ENDPOINT_SUBSCRIPTIONS_REJECTED, function* () {
     for (const endpoint of snapshot().endpoints) {

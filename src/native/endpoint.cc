@@ -28,6 +28,7 @@ Endpoint::Endpoint(const EndpointConfig& config, uint32_t maxPaths, MemoryBudget
       counters_(maxPaths),
       queue_(config.hwm, config.hwmBytes, budget),
       subscriptions_(config.maxTopicBytes, config.maxSubscriptions, maxPaths),
+      idleMessages_(config.maxSubscriptions),
       window_(std::max<uint64_t>(1, config.hwmBytes / 4), std::min<uint64_t>(config.hwm, kZmqSendHwm)),
       warnings_(warnings),
       emit_(emit),
@@ -58,6 +59,10 @@ std::string Endpoint::openSocket(void* context, const std::string& address) {
   int64_t maxMessage = static_cast<int64_t>(config_.maxTopicBytes) + kSubscribeCommandBytes;
   zmq_setsockopt(socket_, ZMQ_MAXMSGSIZE, &maxMessage, sizeof maxMessage);
   setInt(socket_, ZMQ_RCVHWM, kSubscriptionReadAhead);
+  // Every subscribe message reaches the endpoint, repeats included, so that a peer repeating
+  // one is seen and counted (IdleMessageBudget); unsubscriptions still come only when a
+  // topic's last subscriber leaves it, so the topic set stays the socket's own.
+  setInt(socket_, ZMQ_XPUB_VERBOSE, 1);
   // Connect mode: no pipe until the subscriber is really there, so records wait in our queue.
   setInt(socket_, ZMQ_IMMEDIATE, config_.bind ? 0 : 1);
   setInt(socket_, ZMQ_LINGER, 0);  // set at close from what is left of the endpoint's linger
@@ -124,6 +129,10 @@ void Endpoint::readSubscriptions(int64_t now) {
   zmq_msg_init(&message);
   while (socket_ != nullptr && zmq_msg_recv(&message, socket_, ZMQ_DONTWAIT) >= 0) {
     auto change = subscriptions_.apply(static_cast<const unsigned char*>(zmq_msg_data(&message)), zmq_msg_size(&message));
+    if (change == SubscriptionChange::kUnchanged) {
+      int64_t peers = std::max<int64_t>(counters_.peers.load(std::memory_order_relaxed), subscriptions_.any() ? 1 : 0);
+      if (!idleMessages_.spend(static_cast<uint64_t>(peers), now)) refuse(kSubscriptionFlood, now);
+    }
     if (change == SubscriptionChange::kTopicTooLarge) refuse(kTopicTooLarge, now);
     if (change == SubscriptionChange::kTooManySubscriptions) refuse(kTooManySubscriptions, now);
   }
@@ -134,22 +143,24 @@ void Endpoint::refuse(SubscriptionReject reason, int64_t now) {
   counters_.subscriptionsRejected[reason].add();
   warn(std::string("subscription-") + config_.name + "-" + kSubscriptionRejectNames[reason], now, "subscription refused",
        Fields().text("endpoint", config_.name).text("reason", kSubscriptionRejectNames[reason]));
-  if (reason == kTooManySubscriptions) reset(now);
+  if (reason != kTopicTooLarge) reset(reason, now);
 }
 
 /**
  * Drops every connection of the endpoint, the one way libzmq offers to be rid of a peer
- * that sends topics past the limit (see Endpoint.#reset in src/output/endpoint.ts): the
+ * that sends topics past the limits (see #reset in src/output/xpub-transport.ts): the
  * socket is closed and, after a pause that doubles while resets follow each other, a new
  * one takes the same address. Subscribers reconnect and subscribe again on their own.
  */
-void Endpoint::reset(int64_t now) {
+void Endpoint::reset(SubscriptionReject reason, int64_t now) {
   if (resetting_ || closed_) return;
   counters_.resets.add();
+  resetReason_ = reason;
   resetPauseMs_ = now - lastReset_ > kResetForgetAfterMs ? kResetPauseFirstMs : std::min(kResetPauseMaxMs, resetPauseMs_ * 2);
   lastReset_ = now;
   closeSocket(0);
   subscriptions_.clear();
+  idleMessages_.clear();
   resetting_ = true;
   reopenAt_ = now + resetPauseMs_;
   reopenDeadline_ = reopenAt_ + kRebindTimeoutMs;
@@ -161,7 +172,8 @@ void Endpoint::reopenIfDue(int64_t now) {
   std::string problem = openSocket(context_, address);
   if (problem.empty()) {
     resetting_ = false;
-    emit_({"warn", "too many subscriptions: dropped every connection of the endpoint", Fields().text("endpoint", config_.name).text("address", address).json()});
+    emit_({"warn", "subscriptions past the limits: dropped every connection of the endpoint",
+           Fields().text("endpoint", config_.name).text("address", address).text("reason", kSubscriptionRejectNames[resetReason_]).json()});
     return;
   }
   // libzmq may not have released the old socket's port yet.

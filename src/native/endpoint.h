@@ -82,13 +82,14 @@ class Endpoint {
   void closeSocket(int64_t lingerMs);
   void sendFailed(int64_t now);
   void refuse(SubscriptionReject reason, int64_t now);
-  void reset(int64_t now);
+  void reset(SubscriptionReject reason, int64_t now);
   void warn(const std::string& kind, int64_t now, const char* message, Fields fields);
 
   EndpointConfig config_;
   EndpointCounters counters_;
   EndpointQueue queue_;
   Subscriptions subscriptions_;
+  IdleMessageBudget idleMessages_;
   SendWindow window_;
   RateLimitedLog& warnings_;
   const Emit& emit_;
@@ -106,6 +107,7 @@ class Endpoint {
   int64_t reopenDeadline_ = 0;
   int64_t resetPauseMs_;
   int64_t lastReset_ = 0;
+  SubscriptionReject resetReason_ = kTooManySubscriptions;
 };
 
 }  // namespace zzs

@@ -10,10 +10,11 @@ inline const char* const kRejectNames[kRejectReasons] = {"frame_count", "empty_p
 enum DisconnectReason { kHandshakeFailed, kClosed, kDisconnectReasons };
 inline const char* const kDisconnectNames[kDisconnectReasons] = {"handshake_failed", "closed"};
 
-enum DropReason { kQueueFull, kMemoryLimit, kShutdown, kDropReasons, kNotDropped = kDropReasons };
-inline const char* const kDropNames[kDropReasons] = {"queue_full", "memory_limit", "shutdown"};
+// The native plane has no disk spool (native-plane.ts refuses one): it never counts the last two.
+enum DropReason { kQueueFull, kMemoryLimit, kShutdown, kSpoolFull, kSpoolError, kDropReasons, kNotDropped = kDropReasons };
+inline const char* const kDropNames[kDropReasons] = {"queue_full", "memory_limit", "shutdown", "spool_full", "spool_error"};
 
-enum SubscriptionReject { kTopicTooLarge, kTooManySubscriptions, kSubscriptionRejects };
-inline const char* const kSubscriptionRejectNames[kSubscriptionRejects] = {"topic_too_large", "too_many_subscriptions"};
+enum SubscriptionReject { kTopicTooLarge, kTooManySubscriptions, kSubscriptionFlood, kSubscriptionRejects };
+inline const char* const kSubscriptionRejectNames[kSubscriptionRejects] = {"topic_too_large", "too_many_subscriptions", "subscription_flood"};
 
 }  // namespace zzs

@@ -1,7 +1,7 @@
-// The topics held on one endpoint's XPUB socket as libzmq reports them (its default
-// verbosity: a topic when its first subscriber subscribes, and when its last one leaves),
-// bounded in size and number, and matched against a path once per change of the topics,
-// not once per record: src/output/subscriptions.ts, the same rules.
+// The topics held on one endpoint's XPUB socket as libzmq reports them (ZMQ_XPUB_VERBOSE:
+// every subscription, repeats too, and an unsubscription when a topic's last subscriber
+// leaves it), bounded in size and number, and matched against a path once per change of
+// the topics, not once per record: src/output/subscriptions.ts, the same rules.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +16,38 @@
 namespace zzs {
 
 enum class SubscriptionChange { kChanged, kUnchanged, kTopicTooLarge, kTooManySubscriptions };
+
+/**
+ * How many messages that change no subscription an endpoint's peers may send in a minute
+ * (src/output/idle-message-budget.ts): sixteen times the topic limit, plus the limit once
+ * more per connected peer. Past it the endpoint drops its connections (subscription_flood).
+ */
+class IdleMessageBudget {
+ public:
+  explicit IdleMessageBudget(uint64_t maxSubscriptions) : maxSubscriptions_(maxSubscriptions) {}
+
+  /** Counts one message that changed nothing; false once the peers are past their allowance. */
+  bool spend(uint64_t peers, int64_t now) {
+    if (now - windowStart_ >= kWindowMs) {
+      windowStart_ = now;
+      spent_ = 0;
+    }
+    return ++spent_ <= maxSubscriptions_ * (kAllowancePerLimit + peers);
+  }
+
+  /** A new socket: its peers start afresh. */
+  void clear() {
+    spent_ = 0;
+    windowStart_ = 0;
+  }
+
+ private:
+  static constexpr int64_t kWindowMs = 60000;
+  static constexpr uint64_t kAllowancePerLimit = 16;
+  uint64_t maxSubscriptions_;
+  int64_t windowStart_ = 0;
+  uint64_t spent_ = 0;
+};
 
 class Subscriptions {
  public:

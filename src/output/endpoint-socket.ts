@@ -34,9 +34,11 @@ export function maxPeerMessageBytes(config: EndpointConfig): number {
 }
 
 /**
- * Subscription messages ZeroMQ reads ahead of the endpoint. ZeroMQ files every topic it
- * reads in its own tree (tens of bytes per topic byte) before the endpoint sees it, so a
- * peer flooding topics gets only this far ahead of the endpoint's count of them.
+ * Subscription messages queued per connection between ZeroMQ's I/O thread and the socket.
+ * It does not bound how far ZeroMQ gets ahead of the endpoint's count: whenever the socket
+ * is used, libzmq files the queued topics in its own tree (tens of bytes per topic byte) and
+ * goes on for as long as its I/O thread keeps refilling the queue, so a peer sending topics
+ * faster than libzmq files them gets its whole flood filed (README "Limits").
  */
 export const SUBSCRIPTION_READ_AHEAD = 16
 
@@ -83,6 +85,10 @@ export function createEndpointSocket(config: EndpointConfig, sendHighWaterMark: 
     // the largest topic allowed as it arrives, before it takes any memory.
     maxMessageSize: maxPeerMessageBytes(config),
     receiveHighWaterMark: SUBSCRIPTION_READ_AHEAD,
+    // Every subscribe message reaches the endpoint, repeats included, so that a peer
+    // repeating one is seen and counted (IdleMessageBudget). Unsubscriptions still come only
+    // when a topic's last subscriber leaves it, so the endpoint's topic set stays the socket's own.
+    verbosity: 'allSubs',
     // Sends never wait inside zeromq.js: on an XPUB it would only re-check a state that
     // is always "writable". A full subscriber shows as EAGAIN, and the endpoint retries.
     sendTimeout: 0,

@@ -1,8 +1,8 @@
 // The topics subscribed on one endpoint's XPUB socket, as ZeroMQ itself sees them, bounded
 // in number and size, and matched against a path once per change, not once per record.
 //
-// The socket keeps its default verbosity: it reports a topic when the first subscriber
-// subscribes to it and again when the last one leaves it, including the unsubscriptions
+// The socket reports every subscription (repeats too, which change nothing here) and an
+// unsubscription when the last subscriber leaves a topic, including the unsubscriptions
 // ZeroMQ generates when a subscriber disconnects. So this set is exactly the socket's own
 // view, however often a subscriber repeats a subscription: while it is empty, a record sent
 // would reach nobody, and the endpoint holds its records instead.

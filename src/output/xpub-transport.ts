@@ -13,6 +13,7 @@ import type { SubscriptionRejectReason } from '../record/reasons.ts'
 import { messageBytes, type ZeekMessage } from '../record/zeek-message.ts'
 import type { TaskFailures } from '../task-failures.ts'
 import { createEndpointSocket, zmqSendBytes, zmqSendHighWaterMark } from './endpoint-socket.ts'
+import { IdleMessageBudget } from './idle-message-budget.ts'
 import { PeerCount } from './peer-count.ts'
 import { SendWindow } from './send-window.ts'
 import { Subscriptions } from './subscriptions.ts'
@@ -50,7 +51,8 @@ export class XpubTransport implements Transport {
   readonly #sendWindow: SendWindow
   readonly #subscriptions: Subscriptions
   readonly #stopRetries = new AbortController()
-  readonly #rejected: Record<SubscriptionRejectReason, number> = { topic_too_large: 0, too_many_subscriptions: 0 }
+  readonly #rejected: Record<SubscriptionRejectReason, number> = { topic_too_large: 0, too_many_subscriptions: 0, subscription_flood: 0 }
+  readonly #idleMessages: IdleMessageBudget
   #socket: XPublisher
   #peers: PeerCount | undefined
   #boundAddress: string | undefined
@@ -70,6 +72,7 @@ export class XpubTransport implements Transport {
     this.#failures = failures
     this.#secure = secure
     this.#subscriptions = new Subscriptions(config)
+    this.#idleMessages = new IdleMessageBudget(config.maxSubscriptions)
     this.#sendWindow = new SendWindow(zmqSendBytes(config), zmqSendHighWaterMark(config), (hwm) => {
       // A socket replaced after a reset gets the mark in force when it is made.
       if (!this.#socket.closed) this.#socket.sendHighWaterMark = hwm
@@ -163,7 +166,11 @@ export class XpubTransport implements Transport {
         for await (const [frame] of socket) {
           if (frame === undefined) continue
           const change = this.#subscriptions.apply(frame)
-          if (change === 'unchanged') continue
+          if (change === 'unchanged') {
+            if (this.#idleMessages.spend(this.#peers?.value(this.#subscriptions.any) ?? 0)) continue
+            this.#refuse('subscription_flood')
+            return
+          }
           if (change !== 'changed') {
             this.#refuse(change)
             if (change === 'too_many_subscriptions') return
@@ -192,7 +199,7 @@ export class XpubTransport implements Transport {
     this.#rejected[reason]++
     const name = this.#config.name
     this.#warnings.warn(`subscription-${name}-${reason}`, () => ({ endpoint: name, reason }), 'subscription refused')
-    if (reason === 'too_many_subscriptions') this.#failures.detach('reset', this.#reset())
+    if (reason !== 'topic_too_large') this.#failures.detach('reset', this.#reset(reason))
   }
 
   /**
@@ -203,7 +210,7 @@ export class XpubTransport implements Transport {
    * address; subscribers reconnect and subscribe again on their own. Records ZeroMQ held
    * for them were counted as sent and are lost with the old socket.
    */
-  async #reset(): Promise<void> {
+  async #reset(reason: SubscriptionRejectReason): Promise<void> {
     if (this.#resetting || this.#closed) return
     this.#resetting = true
     this.#resets++
@@ -216,6 +223,7 @@ export class XpubTransport implements Transport {
       this.#socket.close()
       this.#peers = undefined
       this.#subscriptions.clear()
+      this.#idleMessages.clear()
       await delay(this.#resetPauseMs, undefined, { signal: this.#stopRetries.signal }).catch(() => {})
       if (this.#closed) return
       this.#socket = createEndpointSocket(this.#config, this.#sendWindow.hwm)
@@ -223,7 +231,7 @@ export class XpubTransport implements Transport {
       this.#secure?.(this.#socket)
       await this.#attach(this.#socket, address)
       if (this.#closed) return
-      this.#logger.warn({ endpoint: this.#config.name, address }, 'too many subscriptions: dropped every connection of the endpoint')
+      this.#logger.warn({ endpoint: this.#config.name, address, reason }, 'subscriptions past the limits: dropped every connection of the endpoint')
       this.#failures.detach('subscriptions', this.#watchSubscriptions(this.#socket))
     } catch (err) {
       this.#open = false // /readyz names it

@@ -15,6 +15,11 @@ export interface Readiness {
   readonly ready: boolean
   /** What is not ready yet, for the /readyz body. */
   readonly waitingFor: string[]
+  /**
+   * Records waiting in endpoints' disk spools, by endpoint (those with any): being
+   * replayed, or held for a subscriber that is away. Ready all the same: the input is read.
+   */
+  readonly spooled?: Readonly<Record<string, number>>
 }
 
 export interface InputSnapshot {
@@ -62,6 +67,16 @@ export interface EndpointSnapshot {
   readonly resets: number
   /** Times a send waited for a full subscriber: grows with how long one stays full, never per record. */
   readonly fullPauses: number
+  /** The endpoint's disk spool, all zero without one. */
+  readonly spool: {
+    readonly records: number
+    readonly bytes: number
+    readonly capacityBytes: number
+    /** Records it held when it was opened (left by an earlier run). */
+    readonly recovered: number
+    /** Records lost to torn or damaged bytes, at opening and since. */
+    readonly truncated: number
+  }
 }
 
 export interface DataPlaneSnapshot {

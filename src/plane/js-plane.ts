@@ -69,7 +69,18 @@ export class JsDataPlane implements DataPlane {
       secure: (socket) => security.apply(socket, endpoint.name, endpoint.access),
     })
     const queue = new EndpointQueue(endpoint.hwm, endpoint.hwmBytes, this.#budget)
-    return new EndpointOutlet({ config: endpoint, queue, transport, maxPaths: this.#config.maxPaths, warnings: this.#warnings, failures: this.#failures })
+    return new EndpointOutlet({
+      config: endpoint,
+      queue,
+      transport,
+      maxPaths: this.#config.maxPaths,
+      warnings: this.#warnings,
+      failures: this.#failures,
+      lookupPath: (frame) => {
+        const path = this.#router.paths.lookup(frame)
+        return typeof path === 'string' ? undefined : path
+      },
+    })
   }
 
   readiness(): Readiness {
@@ -77,12 +88,15 @@ export class JsDataPlane implements DataPlane {
     if (this.#stopping) waitingFor.push('shutting down')
     if (!this.#input.isBound) waitingFor.push(`input ${this.#config.inputs.join(', ')}`)
     for (const outlet of this.#outlets) if (!outlet.transport.isOpen) waitingFor.push(`endpoint ${outlet.name}`)
-    return { ready: waitingFor.length === 0, waitingFor }
+    const spooled = Object.fromEntries(this.#outlets.map((outlet) => [outlet.name, outlet.spoolFigures().records] as const).filter(([, records]) => records > 0))
+    return { ready: waitingFor.length === 0, waitingFor, spooled }
   }
 
   async start(): Promise<void> {
     try {
       // The ZAP handler first: a peer may knock as soon as a protected socket binds.
+      // Spools first: a directory another process owns stops the start before anything binds.
+      for (const outlet of this.#outlets) await outlet.openSpool()
       await this.#security.open([...this.#config.endpoints.map((e) => e.access), ...this.#config.inputAccess])
       for (const outlet of this.#outlets) {
         await outlet.open()
@@ -128,6 +142,7 @@ export class JsDataPlane implements DataPlane {
       const old = before.get(outlet.name)
       try {
         if (old !== undefined && old.config.mode === 'bind') await addressReleased(old.transport.address)
+        await outlet.openSpool()
         await outlet.open(old !== undefined)
         this.#logger.info({ endpoint: outlet.name, address: outlet.transport.address, mode: outlet.config.mode, hwm: outlet.config.hwm }, 'endpoint open')
       } catch (err) {
@@ -150,7 +165,7 @@ export class JsDataPlane implements DataPlane {
   async #retire(outlet: EndpointOutlet): Promise<EndpointSummary> {
     const started = Date.now()
     await outlet.drain(started + outlet.config.lingerMs)
-    const summary = outlet.close(started + outlet.config.lingerMs - Date.now())
+    const summary = await outlet.close(started + outlet.config.lingerMs - Date.now())
     this.#logger.info(summary, 'endpoint summary')
     return summary
   }
@@ -159,7 +174,7 @@ export class JsDataPlane implements DataPlane {
     this.#stopping = true
     this.#router.stopExpiry()
     await this.#input.close()
-    for (const outlet of this.#outlets) outlet.close(0)
+    await Promise.all(this.#outlets.map((outlet) => outlet.close(0)))
     await this.#security.close()
   }
 
@@ -169,7 +184,7 @@ export class JsDataPlane implements DataPlane {
     await this.#input.close()
     const started = Date.now()
     await Promise.all(this.#outlets.map((outlet) => outlet.drain(started + outlet.config.lingerMs)))
-    const summaries = this.#outlets.map((outlet) => outlet.close(started + outlet.config.lingerMs - Date.now()))
+    const summaries = await Promise.all(this.#outlets.map((outlet) => outlet.close(started + outlet.config.lingerMs - Date.now())))
     await Promise.all(this.#retiring)
     await this.#security.close()
     return summaries
@@ -188,12 +203,13 @@ export class JsDataPlane implements DataPlane {
         sentByPath: live.map((path) => counters.sentByPath[path.id]!),
         sentBytes: counters.sentBytes,
         filtered: counters.filtered,
-        dropped: { ...counters.dropped },
+        dropped: outlet.droppedCounts(),
         queueRecords: queue.length,
         queueCapacity: queue.capacity,
         queueBytes: queue.bytes,
         queueCapacityBytes: queue.capacityBytes,
         fullPauses: outlet.fullPauses,
+        spool: outlet.spoolFigures(),
         ...transport.state(),
       }
     })

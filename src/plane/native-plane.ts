@@ -32,7 +32,7 @@ interface NativeConfig {
 }
 
 /** An endpoint as the addon reports it: counts by reason as arrays, in the order of src/record/reasons.ts. */
-type RawEndpoint = Omit<EndpointSnapshot, 'dropped' | 'subscriptionsRejected'> & { readonly dropped: number[]; readonly subscriptionsRejected: number[] }
+type RawEndpoint = Omit<EndpointSnapshot, 'dropped' | 'subscriptionsRejected' | 'spool'> & { readonly dropped: number[]; readonly subscriptionsRejected: number[] }
 
 interface RawSnapshot {
   readonly input: { readonly addresses: string[]; readonly bytes: number; readonly rejected: number[]; readonly disconnects: number[] }
@@ -143,6 +143,9 @@ function nativeConfig(config: ShipperConfig): NativeConfig {
   }
 }
 
+/** The native plane refuses a configuration with a disk spool (nativeRefusal): its endpoints have none. */
+const NO_SPOOL = { records: 0, bytes: 0, capacityBytes: 0, recovered: 0, truncated: 0 } as const
+
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const
 type Level = (typeof LEVELS)[number]
 
@@ -250,6 +253,7 @@ class NativeDataPlane implements DataPlane {
           subscriptionsRejected: counts(SUBSCRIPTION_REJECT_REASONS, e?.subscriptionsRejected),
           resets: e?.resets ?? 0,
           fullPauses: e?.fullPauses ?? 0,
+          spool: NO_SPOOL,
         }
       }),
       auth: [],

@@ -6,4 +6,6 @@ export interface EndpointSummary {
   /** Records still queued when linger ran out (also among the dropped, reason shutdown). */
   readonly left: number
   readonly filtered: number
+  /** With a spool: records it keeps for the next start (never dropped as shutdown). */
+  readonly spooled?: number
 }

@@ -20,23 +20,15 @@ export const DISCONNECT_REASONS = [
 export type DisconnectReason = (typeof DISCONNECT_REASONS)[number]
 
 export const DROP_REASONS = [
-  'queue_full', // past the endpoint's hwm or hwm_bytes
-  'memory_limit', // past ZEEK_ZMQ_MEMORY_LIMIT_BYTES over all queues
-  'shutdown', // still queued when the endpoint's linger ran out
+  'queue_full', // past the endpoint's hwm or hwm_bytes (with a spool, only when the spool could not take it either)
+  'memory_limit', // past ZEEK_ZMQ_MEMORY_LIMIT_BYTES over all queues (likewise)
+  'shutdown', // still queued when the endpoint's linger ran out (with a spool: kept on disk instead)
+  'spool_full', // deleted with the oldest spool segment to make room under spool_max, or larger than the whole spool
+  'spool_error', // the spool could not write it (disk full, I/O error), or lost it to damage found while reading it back
 ] as const
 export type DropReason = (typeof DROP_REASONS)[number]
 
-/**
- * Why an endpoint's disk spool did not keep a record (see src/spool/): they join
- * DROP_REASONS once endpoints spool.
- */
-export const SPOOL_DROP_REASONS = [
-  'spool_full', // deleted with the oldest segment to make room under spool_max, or larger than the whole spool
-  'spool_error', // the spool could not write it (disk full, I/O error)
-] as const
-export type SpoolDropReason = (typeof SPOOL_DROP_REASONS)[number]
-
-export const SUBSCRIPTION_REJECT_REASONS = ['topic_too_large', 'too_many_subscriptions'] as const
+export const SUBSCRIPTION_REJECT_REASONS = ['topic_too_large', 'too_many_subscriptions', 'subscription_flood'] as const
 export type SubscriptionRejectReason = (typeof SUBSCRIPTION_REJECT_REASONS)[number]
 
 /** A count per reason, every reason present. */

@@ -85,6 +85,22 @@ describe('valid configuration', () => {
       ['ipc:///run/b.sock', 1000, 1000, []],
     ])
   })
+
+  test("$(NAME) in the file's endpoints is the environment's variable, as Kubernetes fills in a container's (a ConfigMap file it does not)", (t) => {
+    const file = join(ipcDir(t), 'shipper.json')
+    writeFileSync(file, JSON.stringify({
+      endpoints: [{ address: 'tcp://$(NODE_IP):5556', name: 'node', mode: 'bind' }, 'tcp://$(COLLECTOR):5557?name=$(COLLECTOR)'],
+      logLevel: '$(NODE_IP)-is-not-expanded-outside-endpoints',
+    }))
+    const env = { ZEEK_ZMQ_CONFIG: file, NODE_IP: '127.0.0.1', COLLECTOR: 'siem.example.net', ZEEK_ZMQ_LOG_LEVEL: 'warn' }
+    assert.deepEqual(loadConfig(env).endpoints.map((e) => [e.name, e.address]), [
+      ['node', 'tcp://127.0.0.1:5556'],
+      ['siem.example.net', 'tcp://siem.example.net:5557'],
+    ])
+    const problems = problemsOf({ ZEEK_ZMQ_CONFIG: file, NODE_IP: '127.0.0.1' })
+    assert.ok(problems.some((p) => p === `ZEEK_ZMQ_ENDPOINTS (or "endpoints" in ${file}): $(COLLECTOR) names a variable that is not set in the environment`), problems.join('\n'))
+    assert.ok(problems.some((p) => p.startsWith('ZEEK_ZMQ_LOG_LEVEL')), 'other settings are taken as written')
+  })
 })
 
 describe('invalid configuration names every problem and its variable', () => {

@@ -62,6 +62,16 @@ async function partitioned(t: import('node:test').TestContext, endpointOptions: 
   return { shipper, sub, metrics, sent }
 }
 
+test('with a spool, a tcp subscriber cut off for longer than the memory queue would hold loses nothing: every record arrives once, in order', { skip }, async (t) => {
+  const spool = join(ipcDir(t), 'spool')
+  const { sub, metrics, sent } = await partitioned(t, `&hwm=1000&spool=${spool}`, 500, 8000)
+  await waitFor(() => sub.messages().length >= sent.length, 'every record after the partition', 60_000, 200)
+  assert.deepEqual(sub.messages(), sent)
+  const text = metrics()
+  assert.equal(sumOf(text, 'zeek_zmq_endpoint_dropped_records_total'), 0)
+  await waitFor(() => sampleValue(metrics(), 'zeek_zmq_endpoint_spool_records', { endpoint: 'siem' }) === 0, 'the spool to empty', 20_000, 200)
+})
+
 test('a tcp subscriber cut off for longer than the queue holds: the newest records past the queue are dropped and counted, the rest arrive in order', { skip }, async (t) => {
   const { sub, metrics, sent } = await partitioned(t, '&hwm=1000', 500, 8000)
   await waitFor(() => sampleValue(metrics(), 'zeek_zmq_endpoint_queue_records', { endpoint: 'siem' }) === 0, 'the queue to drain after the partition', 60_000, 200)

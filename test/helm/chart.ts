@@ -26,6 +26,7 @@ export interface EndpointValues {
   clients?: '*'
   serverKeySecret?: string
   allow?: string[]
+  spoolMaxBytes?: string | number
 }
 
 /** The values the chart renders into the shipper's configuration. */
@@ -48,6 +49,7 @@ export interface ShipperValues {
   httpPort: number
   logLevel: string
   relay: { inputPort: number; inputHost: string; curve: boolean; allow: string[] }
+  shipper: { spool: { enabled: boolean; maxBytes: string | number; sync: string } }
   curve: { certSecret: string; clientsSecret: string }
 }
 
@@ -97,10 +99,30 @@ export const CURVE_DIR = '/etc/zeek-zmq-shipper/curve'
 /** The shipper's settings as the chart hands them over: a config file, and the addresses in its environment. */
 export interface ShipperSettings {
   file: Record<string, unknown>
-  env: { ZEEK_ZMQ_INPUTS: string; ZEEK_ZMQ_ENDPOINTS: string; ZEEK_ZMQ_HTTP_HOST: string }
+  env: { ZEEK_ZMQ_INPUTS: string; ZEEK_ZMQ_HTTP_HOST: string }
 }
 
-const ENDPOINT_KEYS = ['mode', 'hwm', 'hwmBytes', 'linger', 'include', 'exclude'] as const
+/** The endpoint keys the shipper takes as the values spell them, and the one it spells otherwise. */
+const ENDPOINT_KEYS = ['mode', 'hwm', 'linger', 'include', 'exclude', 'curve', 'allow'] as const
+
+/** Where the chart mounts the spools (shipper.spool): ZEEK_ZMQ_SPOOL_DIR. */
+export const SPOOL_DIR = '/var/spool/zeek-zmq-shipper'
+
+/** The endpoints in the shipper's object form, as "zeek-zmq-shipper.endpointObjects" renders them. */
+function endpointObjects(v: ShipperValues): Record<string, unknown>[] {
+  return v.endpoints.map((endpoint) => {
+    const object: Record<string, unknown> = { name: endpoint.name, address: endpoint.address }
+    for (const key of ENDPOINT_KEYS) if (endpoint[key] !== undefined) object[key] = endpoint[key]
+    if (endpoint.hwmBytes !== undefined) object.hwm_bytes = endpoint.hwmBytes
+    if (endpoint.curve === 'server') object.clients = endpoint.clients ?? `${CURVE_DIR}/clients`
+    if (endpoint.serverKeySecret !== undefined) object.server_key = `${CURVE_DIR}/servers/${endpoint.serverKeySecret}/server.key`
+    if (v.shipper.spool.enabled) {
+      object.spool_max = String(endpoint.spoolMaxBytes ?? v.shipper.spool.maxBytes)
+      object.spool_sync = v.shipper.spool.sync
+    }
+    return object
+  })
+}
 
 /** Go's url.QueryEscape, which Helm's urlquery is. */
 function queryEscape(text: string): string {
@@ -111,24 +133,12 @@ function queryEscape(text: string): string {
 
 /**
  * What templates/_helpers.tpl renders for the shipper ("zeek-zmq-shipper.config" into
- * config.json; inputs, endpoints and HTTP host into its environment), written again in
+ * config.json, endpoints included; inputs and HTTP host into its environment), written again in
  * TypeScript so that tests can feed it to the shipper's own loader where no helm binary
  * exists. Where one does, the Helm tests check that both agree.
  */
 export function shipperSettings(values: Values): ShipperSettings {
   const v = values as unknown as ShipperValues
-  const specs = v.endpoints.map((endpoint) => {
-    const params = [`name=${queryEscape(endpoint.name)}`]
-    for (const key of ENDPOINT_KEYS) {
-      const value = endpoint[key]
-      if (value !== undefined) params.push(`${key === 'hwmBytes' ? 'hwm_bytes' : key}=${queryEscape(Array.isArray(value) ? value.join(',') : String(value))}`)
-    }
-    if (endpoint.curve !== undefined) params.push(`curve=${endpoint.curve}`)
-    if (endpoint.curve === 'server') params.push(`clients=${queryEscape(endpoint.clients ?? `${CURVE_DIR}/clients`)}`)
-    if (endpoint.serverKeySecret !== undefined) params.push(`server_key=${queryEscape(`${CURVE_DIR}/servers/${endpoint.serverKeySecret}/server.key`)}`)
-    if (endpoint.allow !== undefined) params.push(`allow=${queryEscape(endpoint.allow.join(','))}`)
-    return `${endpoint.address}?${params.join('&')}`
-  })
   const defaultHost = v.mode === 'sensor' ? '$(NODE_IP)' : '0.0.0.0'
   const inputParams = [
     ...(v.relay.curve ? [`curve=server&clients=${queryEscape(`${CURVE_DIR}/clients`)}`] : []),
@@ -152,14 +162,14 @@ export function shipperSettings(values: Values): ShipperSettings {
       httpPort: v.httpPort,
       logLevel: v.logLevel,
       curveCert: v.curve.certSecret === '' ? '' : `${CURVE_DIR}/cert/curve.key_secret`,
-      // The chart does not spool yet: the shipper's defaults.
-      spoolDir: '',
+      // Without shipper.spool the chart leaves the shipper's spool defaults (no spool).
+      spoolDir: v.shipper.spool.enabled ? SPOOL_DIR : '',
       spoolMax: '1GiB',
       spoolSync: 'interval',
+      endpoints: endpointObjects(v),
     },
     env: {
       ZEEK_ZMQ_INPUTS: v.mode === 'relay' ? relayInput : `ipc://${SOCKET_DIR}/zeek.sock`,
-      ZEEK_ZMQ_ENDPOINTS: specs.join('\n'),
       ZEEK_ZMQ_HTTP_HOST: v.httpHost === '' ? defaultHost : v.httpHost,
     },
   }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { scenarios, type ShipperValues } from './chart.ts'
-import { containersOf, envValue, only, render, skipWithoutHelm as skip, template, workloadOf, type K8sObject, type Service } from './render.ts'
+import { containersOf, envValue, only, render, shipperConfigOf, skipWithoutHelm as skip, template, workloadOf, type K8sObject, type Service } from './render.ts'
 
 const sensorScenarios = scenarios().filter(({ values }) => values.mode === 'sensor')
 
@@ -15,8 +15,8 @@ for (const { name } of sensorScenarios) {
     const objects = render(name)
     assert.doesNotMatch(JSON.stringify(objects), /0\.0\.0\.0/)
     const { shipper, zeek } = containersOf(workloadOf(objects))
-    for (const spec of envValue(shipper, 'ZEEK_ZMQ_ENDPOINTS')!.split('\n').filter((s) => /mode=bind/.test(s) && s.startsWith('tcp://'))) {
-      assert.match(spec, /^tcp:\/\/\$\(NODE_IP\):/, `a bind endpoint on the node's own IP: ${spec}`)
+    for (const endpoint of shipperConfigOf(objects).endpoints.filter((e) => e.mode === 'bind' && String(e.address).startsWith('tcp://'))) {
+      assert.match(String(endpoint.address), /^tcp:\/\/\$\(NODE_IP\):/, `a bind endpoint on the node's own IP: ${endpoint.name}`)
     }
     // On the host network the pod's IP is the node's.
     assert.match(envValue(shipper, 'ZEEK_ZMQ_HTTP_HOST')!, /^\$\((NODE|POD)_IP\)$/)
@@ -27,8 +27,9 @@ for (const { name } of sensorScenarios) {
 }
 
 test('by default the endpoint and the HTTP server listen on the node IP', { skip }, () => {
-  const { shipper } = containersOf(workloadOf(render('values.yaml')))
-  assert.equal(envValue(shipper, 'ZEEK_ZMQ_ENDPOINTS'), 'tcp://$(NODE_IP):5556?name=default&mode=bind')
+  const objects = render('values.yaml')
+  const { shipper } = containersOf(workloadOf(objects))
+  assert.deepEqual(shipperConfigOf(objects).endpoints, [{ name: 'default', address: 'tcp://$(NODE_IP):5556', mode: 'bind' }])
   assert.equal(envValue(shipper, 'ZEEK_ZMQ_HTTP_HOST'), '$(NODE_IP)')
 })
 
@@ -52,7 +53,7 @@ test('relay mode: the load balancer admits only the given source ranges, and car
 })
 
 interface Policy {
-  spec: { podSelector: { matchLabels: Record<string, string> }; ingress: { ports: { port: string }[]; from: unknown[] }[] }
+  spec: { podSelector: { matchLabels: Record<string, string> }; ingress: { ports: { port: string | number }[]; from: unknown[] }[] }
 }
 
 test('relay mode: the NetworkPolicy admits the input and bind ports from the given peers only, and the metrics from the monitoring namespace and the helm test', { skip }, () => {
@@ -60,7 +61,7 @@ test('relay mode: the NetworkPolicy admits the input and bind ports from the giv
   const policy = only<K8sObject & Policy>(objects, 'NetworkPolicy')
   assert.deepEqual(policy.spec.podSelector.matchLabels, workloadOf(objects).spec.selector.matchLabels)
   const [dataRule, metricsRule] = policy.spec.ingress
-  assert.deepEqual(dataRule!.ports.map((p) => p.port), ['input', 'endpoint-1'])
+  assert.deepEqual(dataRule!.ports.map((p) => p.port), ['input', 5557], 'the bind port by number: the pod declares no port a reload could not change')
   assert.equal(dataRule!.from.length, 2)
   assert.deepEqual(metricsRule!.ports.map((p) => p.port), ['http'])
   assert.deepEqual(metricsRule!.from[0], { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } })

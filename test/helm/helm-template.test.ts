@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { parse } from 'yaml'
 import { CHART_DIR, scenarios, shipperSettings, SOCKET_DIR, type ShipperValues, type Values } from './chart.ts'
-import { containersOf, envValue, only, render, runHelm, skipWithoutHelm as skip, template, valuesArgs, workloadOf, type K8sObject, type Service } from './render.ts'
+import { containersOf, envValue, only, render, runHelm, shipperConfigOf, skipWithoutHelm as skip, template, valuesArgs, workloadOf, type K8sObject, type Service } from './render.ts'
 
 test('helm lint --strict passes on values.yaml and every ci/ scenario', { skip }, () => {
   for (const { name } of scenarios()) {
@@ -41,7 +41,7 @@ for (const { name, values } of scenarios()) {
     // the tests feed to the shipper's loader.
     const settings = shipperSettings(values)
     const configMap = only(objects.filter((o) => !o.metadata.name.endsWith('-dashboards')), 'ConfigMap') as K8sObject & { data: Record<string, string> }
-    assert.deepEqual(JSON.parse(configMap.data['config.json']!), JSON.parse(JSON.stringify(settings.file)))
+    assert.deepEqual(shipperConfigOf(objects), JSON.parse(JSON.stringify(settings.file)))
 
     const workload = workloadOf(objects)
     assert.equal(workload.kind, v.mode === 'sensor' ? 'DaemonSet' : 'Deployment')
@@ -51,8 +51,9 @@ for (const { name, values } of scenarios()) {
     for (const [variable, value] of Object.entries(settings.env)) assert.equal(envValue(shipper, variable), value, variable)
     const names = shipper.env!.map((e) => e.name)
     for (const variable of ['NODE_IP', 'POD_IP']) {
-      assert.ok(names.indexOf(variable) < names.indexOf('ZEEK_ZMQ_ENDPOINTS'), `${variable} comes before the variables that use it`)
+      assert.ok(names.indexOf(variable) < names.indexOf('ZEEK_ZMQ_INPUTS'), `${variable} comes before the variables that use it`)
     }
+    assert.ok(!names.includes('ZEEK_ZMQ_ENDPOINTS'), 'the endpoints are in the file, where a reload finds them (a variable would win over it)')
 
     if (v.mode === 'sensor') assert.equal(shipper.restartPolicy, 'Always', 'the shipper is a native sidecar')
     assert.deepEqual(

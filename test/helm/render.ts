@@ -122,3 +122,9 @@ export function containersOf(workload: Workload): { shipper: Container; zeek?: C
 export function envValue(container: Container, name: string): string | undefined {
   return container.env?.find((e) => e.name === name)?.value
 }
+
+/** The shipper's config file as the release's ConfigMap holds it (not the dashboards' ConfigMap). */
+export function shipperConfigOf(objects: K8sObject[]): { endpoints: Record<string, unknown>[] } & Record<string, unknown> {
+  const configMap = only(objects.filter((o) => !o.metadata.name.endsWith('-dashboards')), 'ConfigMap') as K8sObject & { data: Record<string, string> }
+  return JSON.parse(configMap.data['config.json']!) as { endpoints: Record<string, unknown>[] } & Record<string, unknown>
+}

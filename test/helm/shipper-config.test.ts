@@ -9,8 +9,9 @@ import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
 import { loadConfig, type ShipperConfig } from '../../src/config/load-config.ts'
 import { schema } from '../../src/config/schema.ts'
+import { parseByteSize } from '../../src/config/spool-spec.ts'
 import { spawnKeygen } from '../cli/keygen-process.ts'
-import { CURVE_DIR, defaultValues, expandVariables, mergeValues, scenarios, shipperSettings, type ShipperSettings, type ShipperValues, type Values } from './chart.ts'
+import { CURVE_DIR, defaultValues, DOWNWARD, expandVariables, mergeValues, scenarios, shipperSettings, SPOOL_DIR, type ShipperSettings, type ShipperValues, type Values } from './chart.ts'
 import { MISTAKES } from './mistakes.ts'
 
 function tempDir(t: TestContext): string {
@@ -42,7 +43,8 @@ function load(t: TestContext, settings: ShipperSettings, curveDir = join(tempDir
   const moved = (text: string): string => text.replaceAll(CURVE_DIR, curveDir).replaceAll(encodeURIComponent(CURVE_DIR), encodeURIComponent(curveDir))
   writeFileSync(file, moved(JSON.stringify(settings.file, null, 2)))
   const env = Object.fromEntries(Object.entries(settings.env).map(([name, value]) => [name, moved(expandVariables(value))]))
-  return loadConfig({ ...env, ZEEK_ZMQ_CONFIG: file })
+  // The downward-API variables too: the shipper fills them in the file's endpoints itself.
+  return loadConfig({ ...DOWNWARD, ...env, ZEEK_ZMQ_CONFIG: file })
 }
 
 function problemsOf(fn: () => unknown): string[] {
@@ -83,6 +85,13 @@ for (const { name, values } of scenarios()) {
       assert.equal(endpoint.access?.clients === '*', given.clients === '*', `${endpoint.name} clients=*`)
       assert.equal(typeof endpoint.access?.serverKey, given.serverKeySecret === undefined ? 'undefined' : 'string', `${endpoint.name} server key read`)
       assert.equal(endpoint.access?.allow !== undefined, given.allow !== undefined, `${endpoint.name} allow`)
+      // A spool for every endpoint in its own directory under the chart's, sized by its value or the default.
+      const spool = v.shipper.spool
+      assert.equal(endpoint.spool?.dir, spool.enabled ? join(SPOOL_DIR, endpoint.name) : undefined, `${endpoint.name} spool`)
+      if (spool.enabled) {
+        assert.equal(endpoint.spool?.maxBytes, parseByteSize(String(given.spoolMaxBytes ?? spool.maxBytes)), `${endpoint.name} spool_max`)
+        assert.equal(endpoint.spool?.sync, spool.sync, `${endpoint.name} spool_sync`)
+      }
     }
     assert.deepEqual(config!.inputs, v.mode === 'relay' ? [expandVariables(`tcp://${v.relay.inputHost}:${v.relay.inputPort}`)] : ['ipc:///run/zeek-zmq/zeek.sock'])
     const input = config!.inputAccess[0]!

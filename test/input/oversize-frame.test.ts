@@ -3,11 +3,10 @@
 // connection, stays ready, and real publishers go on.
 
 import assert from 'node:assert/strict'
-import { join } from 'node:path'
 import { test } from 'node:test'
-import { spawnShipper } from '../cli/cli-process.ts'
+import { exposedInput } from '../helpers/exposed-input.ts'
 import { sampleValue } from '../helpers/shipper.ts'
-import { ipcDir, publisher, subscriber, waitFor } from '../helpers/sockets.ts'
+import { waitFor } from '../helpers/sockets.ts'
 import { zeekMessage } from '../helpers/zeek-records.ts'
 import { frameHeader, rawConnect, rssBytes } from '../helpers/zmtp-raw.ts'
 
@@ -19,29 +18,10 @@ const MAX_ACCEPTED_BYTES = 32 * MiB
 /** The stated bound: what a refused frame may add to the shipper's resident memory. */
 const MAX_RSS_GROWTH = 16 * MiB
 
-async function metrics(url: string): Promise<string> {
-  return (await fetch(`${url}/metrics`)).text()
-}
-
 test('a 16 GiB frame header: the connection is cut as it arrives, counted, RSS bounded, readiness and real publishers unaffected', async (t) => {
-  const dir = ipcDir(t)
-  const out = `ipc://${join(dir, 'out.sock')}`
-  const shipper = spawnShipper(t, { ZEEK_ZMQ_INPUTS: 'tcp://127.0.0.1:*', ZEEK_ZMQ_ENDPOINTS: `${out}?name=out&mode=bind` })
-  const { url } = (await shipper.logLine('shipper ready')) as { url: string }
-  const { inputs } = (await shipper.logLine('input bound')) as { inputs: string[] }
-  const input = inputs[0]!
-  if (rssBytes(shipper.pid) === undefined) {
-    t.skip('no /proc/PID/status here: the resident memory of the shipper cannot be read')
-    return
-  }
-
-  const sub = await subscriber(t, { connect: out })
-  await waitFor(async () => sampleValue(await metrics(url), 'zeek_zmq_endpoint_peers', { endpoint: 'out' }) === 1, 'the subscriber')
-  const zeek = await publisher(t, input)
-  const before = Array.from({ length: 20 }, (_, i) => zeekMessage(i))
-  for (const message of before) await zeek.send(message)
-  assert.deepEqual(await sub.take(20), before)
-  await metrics(url) // the first scrape allocates prom-client's buffers: not the attack's doing
+  const target = await exposedInput(t)
+  if (target === undefined) return
+  const { shipper, url, input, zeek, sub, metrics } = target
   const rssBefore = rssBytes(shipper.pid)!
 
   const peer = await rawConnect(input)
@@ -62,7 +42,7 @@ test('a 16 GiB frame header: the connection is cut as it arrives, counted, RSS b
   assert.ok(rssAfter - rssBefore < MAX_RSS_GROWTH, `RSS grew by ${((rssAfter - rssBefore) / MiB).toFixed(1)} MiB`)
 
   const text = await waitFor(async () => {
-    const text = await metrics(url)
+    const text = await metrics()
     return sampleValue(text, 'zeek_zmq_input_disconnects_total', { reason: 'closed' }) >= 1 ? text : undefined
   }, 'the cut connection to be counted')
   assert.equal(sampleValue(text, 'zeek_zmq_input_disconnects_total', { reason: 'handshake_failed' }), 0)

@@ -1,10 +1,12 @@
 // The native plane's bounded sets: idle paths are forgotten (their sends kept in the
 // endpoint's total) so that real paths get in again, and a subscriber past
-// ZEEK_ZMQ_MAX_SUBSCRIPTIONS is refused, counted, and rid of by dropping the endpoint's
-// connections, after which subscribers come back and records flow again.
+// ZEEK_ZMQ_MAX_SUBSCRIPTIONS, or repeating subscriptions past its allowance, is refused,
+// counted, and rid of by dropping the endpoint's connections, after which subscribers come
+// back and records flow again.
 
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { XSubscriber } from 'zeromq'
 import { bindAddress, publisher, subscriber, waitFor } from '../helpers/sockets.ts'
 import { zeekMessage } from '../helpers/zeek-records.ts'
 import { inputTook, NO_NATIVE, startNativePlane, unaccounted } from './native-plane.ts'
@@ -59,4 +61,16 @@ test('native: a subscriber past ZEEK_ZMQ_MAX_SUBSCRIPTIONS is refused and counte
   assert.deepEqual(await sub.take(20), records)
   assert.equal(unaccounted(plane.snapshot(), 0), 0)
   assert.equal(plane.plane.readiness().ready, true)
+})
+
+test('native: a peer repeating one subscription past its allowance is cut off with every connection (subscription_flood)', { skip: NO_NATIVE }, async (t) => {
+  const plane = await startNativePlane(t, { ZEEK_ZMQ_MAX_SUBSCRIPTIONS: '2', ZEEK_ZMQ_ENDPOINTS: `tcp://127.0.0.1:*?name=out&mode=bind` })
+  const repeater = new XSubscriber({ linger: 0 })
+  t.after(() => repeater.close())
+  repeater.connect(plane.endpoint('out').address)
+  // The allowance: 2 topics x (16 + 1 peer) messages that change nothing, in a minute.
+  for (let i = 0; i < 100; i++) await repeater.send(Buffer.from([1, 0x61]))
+  await waitFor(() => plane.endpoint('out').subscriptionsRejected.subscription_flood === 1, 'the flood to be refused')
+  assert.ok(plane.endpoint('out').resets >= 1)
+  assert.equal(plane.endpoint('out').subscriptionsRejected.too_many_subscriptions, 0)
 })

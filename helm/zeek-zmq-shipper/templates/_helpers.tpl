@@ -104,13 +104,25 @@ The ipc socket in that directory: the shipper's input binds it, Zeek's writer co
 {{- end }}
 
 {{/*
-The shipper's configuration file. This is the one place where values become the
-shipper's configuration keys (those of its convict schema), with the addresses aside:
-inputs, endpoints and the HTTP host are environment variables ("zeek-zmq-shipper.addressEnv"),
-so that Kubernetes fills in $(NODE_IP) and $(POD_IP) there. The spool settings are the
-shipper's defaults (no spool) until the chart gives spools a volume.
+The shipper's configuration file: the settings that take effect at the shipper's start
+("zeek-zmq-shipper.restartSettings") and the endpoints, which the shipper reloads when the
+file changes ("zeek-zmq-shipper.endpointObjects"). This is the one place where values become
+the shipper's configuration keys (those of its convict schema); the inputs and the HTTP host
+are environment variables, so that Kubernetes fills in $(NODE_IP) and $(POD_IP) there (the
+shipper fills them in the file's endpoints itself). Without shipper.spool, the spool
+settings are the shipper's defaults (no spool).
 */}}
 {{- define "zeek-zmq-shipper.config" -}}
+{{- $config := include "zeek-zmq-shipper.restartSettings" . | fromJson }}
+{{- $_ := set $config "endpoints" (include "zeek-zmq-shipper.endpointObjects" . | fromJsonArray) }}
+{{- toPrettyJson $config }}
+{{- end }}
+
+{{/*
+The settings of the config file that a reload does not apply, as JSON: a change of any of
+them rolls the pods ("zeek-zmq-shipper.configChecksum").
+*/}}
+{{- define "zeek-zmq-shipper.restartSettings" -}}
 {{- $config := dict
   "hwm" .Values.hwm
   "lingerMs" .Values.linger
@@ -131,7 +143,48 @@ shipper's defaults (no spool) until the chart gives spools a volume.
   "spoolSync" "interval"
   "curveCert" (ternary (printf "%s/cert/curve.key_secret" (include "zeek-zmq-shipper.curveDir" .)) "" (ne .Values.curve.certSecret ""))
 }}
-{{- toPrettyJson $config }}
+{{- if .Values.shipper.spool.enabled }}
+{{- $_ := set $config "spoolDir" (include "zeek-zmq-shipper.spoolDir" .) }}
+{{- end }}
+{{- toJson $config }}
+{{- end }}
+
+{{/*
+The endpoints in the shipper's object form, as a JSON list: every key of an endpoint value
+but the chart's own (`alerting`, `spoolMaxBytes`), under the shipper's names. The CURVE keys
+name files: `clients` is `*` or the mounted curve.clientsSecret, `server_key` the mounted
+Secret's server.key. With shipper.spool, each endpoint's spool_max and spool_sync.
+*/}}
+{{- define "zeek-zmq-shipper.endpointObjects" -}}
+{{- $dir := include "zeek-zmq-shipper.curveDir" . }}
+{{- $spool := .Values.shipper.spool }}
+{{- $endpoints := list }}
+{{- range .Values.endpoints }}
+{{- $object := dict "name" .name "address" .address }}
+{{- $endpoint := . }}
+{{- range $key := list "mode" "hwm" "linger" "include" "exclude" "curve" "allow" }}
+{{- if hasKey $endpoint $key }}
+{{- $_ := set $object $key (get $endpoint $key) }}
+{{- end }}
+{{- end }}
+{{- if hasKey . "hwmBytes" }}
+{{- $_ := set $object "hwm_bytes" .hwmBytes }}
+{{- end }}
+{{- if eq (toString .curve) "server" }}
+{{- $_ := set $object "clients" (default (printf "%s/clients" $dir) .clients) }}
+{{- end }}
+{{- if .serverKeySecret }}
+{{- $_ := set $object "server_key" (printf "%s/servers/%s/server.key" $dir .serverKeySecret) }}
+{{- end }}
+{{- if $spool.enabled }}
+{{- $max := default $spool.maxBytes .spoolMaxBytes }}
+{{- /* A YAML number comes as a float, which toString could write as 2.147483648e+09. */}}
+{{- $_ := set $object "spool_max" (ternary $max (printf "%d" (int64 $max)) (kindIs "string" $max)) }}
+{{- $_ := set $object "spool_sync" $spool.sync }}
+{{- end }}
+{{- $endpoints = append $endpoints $object }}
+{{- end }}
+{{- toJson $endpoints }}
 {{- end }}
 
 {{/*
@@ -229,50 +282,13 @@ server certificate of a curve: client endpoint.
 {{- end }}
 
 {{/*
-The endpoints as ZEEK_ZMQ_ENDPOINTS specs, `address?name=..&mode=..`, one a line: every
-key of an endpoint value but `alerting` (the chart's, not the shipper's), lists joined
-with ",", each value query-escaped. The CURVE keys name files: `clients` is `*` or the
-mounted curve.clientsSecret, `serverKeySecret` the mounted Secret's server.key.
-*/}}
-{{- define "zeek-zmq-shipper.endpointSpecs" -}}
-{{- $specs := list }}
-{{- range .Values.endpoints }}
-{{- $params := list (printf "name=%s" (urlquery .name)) }}
-{{- $endpoint := . }}
-{{- range $key := list "mode" "hwm" "hwmBytes" "linger" "include" "exclude" }}
-{{- if hasKey $endpoint $key }}
-{{- $value := get $endpoint $key }}
-{{- if kindIs "slice" $value }}
-{{- $value = join "," $value }}
-{{- end }}
-{{- $params = append $params (printf "%s=%s" (get (dict "hwmBytes" "hwm_bytes") $key | default $key) (urlquery (toString $value))) }}
-{{- end }}
-{{- end }}
-{{- $dir := include "zeek-zmq-shipper.curveDir" $ }}
-{{- if .curve }}
-{{- $params = append $params (printf "curve=%s" (urlquery .curve)) }}
-{{- end }}
-{{- if eq (toString .curve) "server" }}
-{{- $params = append $params (printf "clients=%s" (urlquery (default (printf "%s/clients" $dir) .clients))) }}
-{{- end }}
-{{- if .serverKeySecret }}
-{{- $params = append $params (printf "server_key=%s" (urlquery (printf "%s/servers/%s/server.key" $dir .serverKeySecret))) }}
-{{- end }}
-{{- if .allow }}
-{{- $params = append $params (printf "allow=%s" (urlquery (join "," .allow))) }}
-{{- end }}
-{{- $specs = append $specs (printf "%s?%s" .address (join "&" $params)) }}
-{{- end }}
-{{- join "\n" $specs }}
-{{- end }}
-
-{{/*
-The hash that rolls the pods: the rendered configuration and Zeek script alone, not
-the ConfigMap's labels (with the chart version), so that a chart upgrade that changes
-nothing in them restarts no sensor.
+The hash that rolls the pods: the settings the shipper applies only at its start and the
+Zeek script, not the endpoints (the shipper reloads them when the kubelet updates the
+mounted file, within about a minute) nor the ConfigMap's labels (with the chart version), so
+that a chart upgrade or an endpoint change restarts no sensor.
 */}}
 {{- define "zeek-zmq-shipper.configChecksum" -}}
-{{- list (include "zeek-zmq-shipper.config" .) (include "zeek-zmq-shipper.zeekScript" .) | toJson | sha256sum }}
+{{- list (include "zeek-zmq-shipper.restartSettings" .) (include "zeek-zmq-shipper.zeekScript" .) | toJson | sha256sum }}
 {{- end }}
 
 {{/*
@@ -524,6 +540,15 @@ node's IP, and a cluster's own ports on 127.0.0.1, which the node shares as well
 {{- if and $curveUsers (not .Values.curve.certSecret) }}
 {{- fail (printf "%s speaks CURVE, but curve.certSecret is empty: create a Secret holding the shipper's curve.key_secret (zeek-zmq-shipper keygen curve) and name it there" (join ", " $curveUsers)) }}
 {{- end }}
+{{- if .Values.shipper.spool.enabled }}
+{{- $_ := include "zeek-zmq-shipper.spoolBytes" . }}
+{{- end }}
+{{- if and .Values.shipper.spool.enabled (eq .Values.mode "relay") (not .Values.shipper.spool.persistentVolumeClaim) }}
+{{- fail "shipper.spool in relay mode keeps the spools on a PersistentVolumeClaim: create one (ReadWriteOnce, sized for the sum of the endpoints' spool_max) and name it in shipper.spool.persistentVolumeClaim" }}
+{{- end }}
+{{- if and .Values.shipper.spool.enabled (eq .Values.mode "relay") (gt (int .Values.relay.replicas) 1) }}
+{{- fail (printf "relay.replicas is %d with shipper.spool: the replicas would share one claim, and a spool directory has one owner; run one relay with a spool (README: Spool)" (int .Values.relay.replicas)) }}
+{{- end }}
 {{- if and (eq .Values.mode "sensor") .Values.networkPolicy.enabled }}
 {{- fail "networkPolicy.enabled: sensor pods are on the host network, where a NetworkPolicy has no effect; restrict the node's ports with the node's firewall instead (see the chart README, Exposure)" }}
 {{- end }}
@@ -578,9 +603,65 @@ subscriber connection per endpoint. In bytes.
 {{- $mib := 1048576 }}
 {{- $record := int64 .Values.maxRecordBytes }}
 {{- $total := add (mul 110 $mib) (int64 .Values.memoryLimitBytes) (mul 96 $mib) }}
+{{- $queues := list }}
 {{- range .Values.endpoints }}
-{{- $queue := int64 (default $.Values.queueBytes .hwmBytes) }}
+{{- $queues = append $queues (int64 (default $.Values.queueBytes .hwmBytes)) }}
+{{- end }}
+{{- /* Spare endpoints of the default queue size, up to shipper.memoryLimitEndpoints: adding
+or removing such an endpoint by a reload leaves the limit, and so the pods, as they are. */}}
+{{- range until (int (sub (max (int .Values.shipper.memoryLimitEndpoints) (len $queues)) (len $queues))) }}
+{{- $queues = append $queues (int64 $.Values.queueBytes) }}
+{{- end }}
+{{- range $queue := $queues }}
 {{- $total = add $total (max (div $queue 4) $record) $record 524288 (mul (int64 $.Values.maxSubscriptions) (int64 $.Values.maxTopicBytes) 48) }}
+{{- end }}
+{{- $total }}
+{{- end }}
+
+{{/*
+Where the shipper's spools are (shipper.spool): ZEEK_ZMQ_SPOOL_DIR, under which each
+endpoint spools to a directory named after it.
+*/}}
+{{- define "zeek-zmq-shipper.spoolDir" -}}
+/var/spool/zeek-zmq-shipper
+{{- end }}
+
+{{/*
+The node's directory of a sensor's spools (shipper.spool.hostPath, or one per release).
+*/}}
+{{- define "zeek-zmq-shipper.spoolHostPath" -}}
+{{- default (printf "/var/lib/zeek-zmq-shipper/%s" (include "zeek-zmq-shipper.fullname" .)) .Values.shipper.spool.hostPath }}
+{{- end }}
+
+{{/*
+A spool size in bytes: a whole number, or one with a KiB, MiB or GiB suffix (the shipper's
+spool_max). Called with (list size what).
+*/}}
+{{- define "zeek-zmq-shipper.byteSize" -}}
+{{- $text := toString (index . 0) }}
+{{- if not (kindIs "string" (index . 0)) }}
+{{- $text = printf "%d" (int64 (index . 0)) }}
+{{- end }}
+{{- $number := regexFind "^[0-9]+" $text }}
+{{- $unit := trimPrefix $number $text }}
+{{- $factors := dict "" 1 "KiB" 1024 "MiB" 1048576 "GiB" 1073741824 }}
+{{- if or (not $number) (not (hasKey $factors $unit)) }}
+{{- fail (printf "%s is %q: give bytes, optionally with a KiB, MiB or GiB suffix (such as 2GiB)" (index . 1) $text) }}
+{{- end }}
+{{- $bytes := mul (int64 $number) (get $factors $unit) }}
+{{- if lt $bytes 1048576 }}
+{{- fail (printf "%s is %q, less than the smallest spool the shipper takes, 1MiB" (index . 1) $text) }}
+{{- end }}
+{{- $bytes }}
+{{- end }}
+
+{{/*
+The disk the spools may take together, in bytes: the sum of every endpoint's spool_max.
+*/}}
+{{- define "zeek-zmq-shipper.spoolBytes" -}}
+{{- $total := int64 0 }}
+{{- range .Values.endpoints }}
+{{- $total = add $total (include "zeek-zmq-shipper.byteSize" (list (default $.Values.shipper.spool.maxBytes .spoolMaxBytes) (printf "the spoolMaxBytes of endpoint %q" .name)) | int64) }}
 {{- end }}
 {{- $total }}
 {{- end }}

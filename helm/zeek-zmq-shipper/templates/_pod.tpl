@@ -4,7 +4,8 @@ The pod template shared by the DaemonSet (sensor mode) and the Deployment (relay
 {{- define "zeek-zmq-shipper.podTemplate" -}}
 metadata:
   annotations:
-    # Rolls the pods when the shipper's configuration or the chart's Zeek script changes.
+    # Rolls the pods when a setting the shipper applies only at start, or the chart's Zeek
+    # script, changes; endpoint changes reach the running shipper through the mounted file.
     checksum/config: {{ include "zeek-zmq-shipper.configChecksum" . }}
     {{- with .Values.podAnnotations }}
     {{- toYaml . | nindent 4 }}
@@ -29,9 +30,16 @@ spec:
   securityContext:
     seccompProfile:
       type: RuntimeDefault
-    {{- if include "zeek-zmq-shipper.curveVolumes" . | fromJsonArray }}
-    # The CURVE Secrets' files belong to root; this group (the shipper's) may read them.
+    {{- $relaySpool := and .Values.shipper.spool.enabled (eq .Values.mode "relay") }}
+    {{- if or (include "zeek-zmq-shipper.curveVolumes" . | fromJsonArray) $relaySpool }}
+    # The CURVE Secrets' files belong to root, and a fresh claim's root directory too; this
+    # group (the shipper's) may read the first and write the second.
     fsGroup: 1000
+    {{- end }}
+    {{- if $relaySpool }}
+    # Only the claim's root directory when it is not the group's yet, not every spool file
+    # at every start.
+    fsGroupChangePolicy: OnRootMismatch
     {{- end }}
   {{- if eq .Values.mode "sensor" }}
   # Zeek captures on the node's interface; the shipper shares the pod's network, so its
@@ -45,6 +53,9 @@ spec:
   # The shipper is a native sidecar: Kubernetes starts Zeek only once the shipper's
   # startup probe (/readyz) passes, and stops the shipper only after Zeek has exited.
   initContainers:
+    {{- if .Values.shipper.spool.enabled }}
+    {{- include "zeek-zmq-shipper.spoolOwnerContainer" . | nindent 4 }}
+    {{- end }}
     {{- include "zeek-zmq-shipper.shipperContainer" . | nindent 4 }}
   containers:
     {{- include "zeek-zmq-shipper.zeekContainer" . | nindent 4 }}
@@ -92,6 +103,18 @@ spec:
     - name: tmp
       emptyDir:
         sizeLimit: 64Mi
+    {{- if .Values.shipper.spool.enabled }}
+    - name: spool
+      {{- if eq .Values.mode "sensor" }}
+      # The node's own directory: the spool outlives the pod (restarts, upgrades, eviction).
+      hostPath:
+        path: {{ include "zeek-zmq-shipper.spoolHostPath" . }}
+        type: DirectoryOrCreate
+      {{- else }}
+      persistentVolumeClaim:
+        claimName: {{ .Values.shipper.spool.persistentVolumeClaim }}
+      {{- end }}
+    {{- end }}
     {{- if eq .Values.mode "sensor" }}
     - name: socket
       emptyDir:
@@ -151,14 +174,14 @@ The shipper container. In sensor mode it is an init container with restartPolicy
   {{- end }}
   env:
     {{- include "zeek-zmq-shipper.ipEnv" . | nindent 4 }}
+    # The settings, endpoints included: the shipper reloads them when the kubelet updates
+    # the file (the directory is mounted, not the file alone, which would never update).
     - name: ZEEK_ZMQ_CONFIG
       value: /etc/zeek-zmq-shipper/config.json
-    # The addresses, here rather than in the config file so that $(NODE_IP) and
-    # $(POD_IP) are filled in.
+    # The input and HTTP addresses, here so that Kubernetes fills in $(NODE_IP) and
+    # $(POD_IP); the shipper fills them in the file's endpoints from these variables.
     - name: ZEEK_ZMQ_INPUTS
       value: {{ include "zeek-zmq-shipper.input" . | quote }}
-    - name: ZEEK_ZMQ_ENDPOINTS
-      value: {{ include "zeek-zmq-shipper.endpointSpecs" . | quote }}
     - name: ZEEK_ZMQ_HTTP_HOST
       value: {{ include "zeek-zmq-shipper.httpHost" . | quote }}
     {{- with .Values.shipper.extraEnv }}
@@ -177,11 +200,8 @@ The shipper container. In sensor mode it is an init container with restartPolicy
       containerPort: {{ .Values.relay.inputPort }}
       protocol: TCP
     {{- end }}
-    {{- range include "zeek-zmq-shipper.bindPorts" . | fromJsonArray }}
-    - name: {{ .name }}
-      containerPort: {{ .port }}
-      protocol: TCP
-    {{- end }}
+    # No port per bind-mode endpoint: a reload adds and removes them without a new pod, and
+    # the Service and NetworkPolicy name them by number.
   startupProbe:
     {{- include "zeek-zmq-shipper.probe" (list (dict "httpGet" (dict "path" "/readyz" "port" "http")) .Values.shipper.startupProbe) | nindent 4 }}
   livenessProbe:
@@ -206,6 +226,10 @@ The shipper container. In sensor mode it is an init container with restartPolicy
       readOnly: true
     - name: tmp
       mountPath: /tmp
+    {{- if .Values.shipper.spool.enabled }}
+    - name: spool
+      mountPath: {{ include "zeek-zmq-shipper.spoolDir" . }}
+    {{- end }}
     {{- if eq .Values.mode "sensor" }}
     - name: socket
       mountPath: {{ include "zeek-zmq-shipper.socketDir" . }}
@@ -218,6 +242,38 @@ The shipper container. In sensor mode it is an init container with restartPolicy
     {{- with .Values.shipper.extraVolumeMounts }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
+{{- end }}
+
+{{/*
+The spool's owner (sensor mode with shipper.spool): the kubelet creates a hostPath
+directory as root, 0755, and fsGroup does not apply to hostPath volumes, so this container
+hands it to the shipper's user before the shipper starts. It runs as root with CHOWN alone,
+on that directory alone, and does nothing once the directory is the shipper's.
+*/}}
+{{- define "zeek-zmq-shipper.spoolOwnerContainer" -}}
+- name: spool-owner
+  image: {{ include "zeek-zmq-shipper.image" (list . .Values.image "" "image") | quote }}
+  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  command: ["chown", "1000:1000", {{ include "zeek-zmq-shipper.spoolDir" . | quote }}]
+  resources:
+    requests:
+      cpu: 10m
+      memory: 16Mi
+    limits:
+      memory: 16Mi
+  securityContext:
+    runAsUser: 0
+    runAsNonRoot: false
+    allowPrivilegeEscalation: false
+    readOnlyRootFilesystem: true
+    capabilities:
+      drop: ["ALL"]
+      add: ["CHOWN"]
+    seccompProfile:
+      type: RuntimeDefault
+  volumeMounts:
+    - name: spool
+      mountPath: {{ include "zeek-zmq-shipper.spoolDir" . }}
 {{- end }}
 
 {{/*
