@@ -14,6 +14,7 @@ const SRC = resolve(import.meta.dirname, '../src')
 const ALLOWED: Record<string, readonly string[]> = {
   record: [],
   security: [],
+  native: [], // the native plane's C++ and its build scripts; src/plane/native-plane.ts loads the addon
   config: ['record', 'security'],
   queue: ['record'],
   router: ['record'],

@@ -21,13 +21,13 @@ const STEADY_SECONDS = Number(process.env.BENCH_STEADY_SECONDS ?? 5)
 const STEP_SECONDS = Number(process.env.BENCH_STEP_SECONDS ?? 2)
 const STEP_RATES = [20_000, 40_000, 60_000, 80_000, 100_000, 130_000, 160_000, 200_000, 250_000]
 // Narrow a run while working on one case: BENCH_KINDS=loop,shipper BENCH_ENDPOINTS=4 BENCH_RATE_STEPS=0
-const KINDS = (process.env.BENCH_KINDS ?? 'proxy,loop,shipper,shipper-tcp,shipper-curve').split(',') as Kind[]
+const KINDS = (process.env.BENCH_KINDS ?? 'proxy,loop,shipper,native,shipper-tcp,shipper-curve').split(',') as Kind[]
 const ENDPOINT_COUNTS = (process.env.BENCH_ENDPOINTS ?? '1,4').split(',').map(Number)
 const RATE_STEPS = process.env.BENCH_RATE_STEPS === '0' ? [] : STEP_RATES
 
 // shipper-tcp and shipper-curve: the shipper with its endpoints on tcp (loopback), plain
 // and as CURVE servers (curve=server&clients=DIR), to show what encryption costs.
-type Kind = 'proxy' | 'loop' | 'shipper' | 'shipper-tcp' | 'shipper-curve'
+type Kind = 'proxy' | 'loop' | 'native' | 'shipper' | 'shipper-tcp' | 'shipper-curve'
 
 interface Started {
   readonly child: ChildProcess
@@ -118,10 +118,26 @@ async function produce(input: string, rate: number, seconds: number): Promise<{ 
   return JSON.parse(producer.lines.find((l) => l.startsWith('{'))!) as { sent: number; seconds: number }
 }
 
+interface Latency {
+  /** Microseconds from the producer's send to the consumer's receipt. */
+  p50: number
+  p99: number
+  samples: number
+}
+
 interface Steady {
   cpuPerMillion: number
   peakRss: number
   loss: number
+  latency: Latency
+}
+
+/** Asks the consumer for the latencies noted since it was last asked (SIGUSR1), and waits for them. */
+async function latencySince(consumer: Started): Promise<Latency> {
+  const seen = consumer.lines.length
+  consumer.child.kill('SIGUSR1')
+  const line = await waitFor(() => consumer.lines.slice(seen).find((l) => l.startsWith('{"latency"')), 'the consumer\'s latencies', 10_000)
+  return (JSON.parse(line) as { latency: Latency }).latency
 }
 
 interface Result {
@@ -142,6 +158,7 @@ async function measure(kind: Kind, endpoints: number, dir: string): Promise<Resu
     const pid = forwarder.child.pid!
 
     // (a) a busy sensor's steady rate
+    await latencySince(consumer) // nothing before this run counts
     const cpuBefore = cpuSeconds(pid)
     const steadyRun = await produce(input, STEADY_RATE, STEADY_SECONDS)
     const delivered = await settledTotal(consumer)
@@ -149,6 +166,7 @@ async function measure(kind: Kind, endpoints: number, dir: string): Promise<Resu
       cpuPerMillion: ((cpuSeconds(pid) - cpuBefore) / steadyRun.sent) * 1e6,
       peakRss: peakRssMiB(pid),
       loss: steadyRun.sent * endpoints - delivered,
+      latency: await latencySince(consumer),
     }
 
     // (b) the highest rate delivered without loss
@@ -191,16 +209,18 @@ try {
       results.push(result)
       console.log(
         `${kind.padEnd(8)} ${endpoints} endpoint(s): ${result.steady.cpuPerMillion.toFixed(2)} CPU s per million records at ${STEADY_RATE}/s, ` +
-          `peak RSS ${result.steady.peakRss.toFixed(1)} MiB, lost ${result.steady.loss}; highest lossless rate ${result.maxRate}/s`,
+          `peak RSS ${result.steady.peakRss.toFixed(1)} MiB, lost ${result.steady.loss}, latency p50 ${result.steady.latency.p50.toFixed(0)} µs p99 ${result.steady.latency.p99.toFixed(0)} µs; ` +
+          `highest lossless rate ${result.maxRate}/s`,
       )
     }
   }
-  console.log('\n| forwarder | endpoints | CPU s / million records @ 20k/s | vs simplest loop | peak RSS MiB | lost @ 20k/s | highest rate without loss (records/s) |')
-  console.log('|---|---|---|---|---|---|---|')
+  console.log('\n| forwarder | endpoints | CPU s / million records @ 20k/s | vs libzmq proxy | vs simplest loop | peak RSS MiB | lost @ 20k/s | latency p50 / p99 µs @ 20k/s | highest rate without loss (records/s) |')
+  console.log('|---|---|---|---|---|---|---|---|---|')
   for (const r of results) {
     const loop = results.find((x) => x.kind === 'loop' && x.endpoints === r.endpoints) ?? r
+    const proxy = results.find((x) => x.kind === 'proxy' && x.endpoints === r.endpoints) ?? r
     console.log(
-      `| ${r.kind} | ${r.endpoints} | ${r.steady.cpuPerMillion.toFixed(2)} | ${ratio(r.steady.cpuPerMillion, loop.steady.cpuPerMillion)} | ${r.steady.peakRss.toFixed(1)} | ${r.steady.loss} | ${r.maxRate} |`,
+      `| ${r.kind} | ${r.endpoints} | ${r.steady.cpuPerMillion.toFixed(2)} | ${ratio(r.steady.cpuPerMillion, proxy.steady.cpuPerMillion)} | ${ratio(r.steady.cpuPerMillion, loop.steady.cpuPerMillion)} | ${r.steady.peakRss.toFixed(1)} | ${r.steady.loss} | ${r.steady.latency.p50.toFixed(0)} / ${r.steady.latency.p99.toFixed(0)} | ${r.maxRate} |`,
     )
   }
   for (const curve of results.filter((r) => r.kind === 'shipper-curve')) {

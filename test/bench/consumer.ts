@@ -1,5 +1,7 @@
 // Subscribes to each given address and counts what arrives; prints the counts (one per
-// address) on SIGTERM. Reads continuously, as a real subscriber does.
+// address) on SIGTERM. Reads continuously, as a real subscriber does. For a record the
+// producer stamped (see producer.ts) it notes the latency; SIGUSR1 prints the p50 and p99
+// of those noted since the last SIGUSR1 and starts afresh.
 //
 //   node test/bench/consumer.ts ADDRESS...
 //
@@ -21,13 +23,19 @@ const curve =
 
 const addresses = process.argv.slice(2)
 const counts = addresses.map(() => 0)
+let latencies: number[] = []
 const sockets = addresses.map((address, i) => {
   const sub = new Subscriber({ receiveHighWaterMark: 100_000, ...curve })
   sub.subscribe()
   sub.connect(address)
   void (async () => {
     try {
-      for await (const _ of sub) counts[i]!++
+      for await (const [, record] of sub) {
+        counts[i]!++
+        if (record !== undefined && record[0] === 0xfe && record.length >= 9) {
+          if (latencies.length < 1_000_000) latencies.push(Number(process.hrtime.bigint() - record.readBigUInt64LE(1)) / 1000)
+        }
+      }
     } catch {
       // closed on exit
     }
@@ -36,6 +44,12 @@ const sockets = addresses.map((address, i) => {
 })
 process.stdout.write('ready\n')
 setInterval(() => process.stdout.write(`${JSON.stringify({ counts })}\n`), 200)
+process.on('SIGUSR1', () => {
+  const sorted = Float64Array.from(latencies).sort()
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0
+  process.stdout.write(`${JSON.stringify({ latency: { p50: at(0.5), p99: at(0.99), samples: sorted.length } })}\n`)
+  latencies = []
+})
 process.on('SIGTERM', () => {
   for (const sub of sockets) sub.close()
   process.stdout.write(`${JSON.stringify({ counts, final: true })}\n`)

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { publishAll, startShipper } from '../helpers/shipper.ts'
 import { bindAddress, publisher, subscriber } from '../helpers/sockets.ts'
-import { zeekMessage } from '../helpers/zeek-records.ts'
+import { rejectStream } from '../helpers/reject-stream.ts'
 
 const MAX_RECORD = 1000
 const MAX_PATHS = 100
@@ -27,21 +27,7 @@ test('every kind of malformed message is rejected and counted; good records stil
   const sub = await subscriber(t, { connect: shipper.endpoint('out').address })
   const pub = await publisher(t, shipper.input)
 
-  // Good, bad, good, bad...: nothing bad may leak, nothing good may be lost.
-  const good: Buffer[][] = []
-  const stream: Buffer[][] = []
-  let i = 0
-  for (const messages of Object.values(BAD)) {
-    for (const bad of messages) {
-      const ok = zeekMessage(i++)
-      good.push(ok)
-      stream.push(ok, bad)
-    }
-  }
-  // A path of exactly 128 bytes and a record of exactly the limit are accepted.
-  const edge = [Buffer.from('p'.repeat(128)), Buffer.alloc(MAX_RECORD, 0x20)]
-  good.push(edge)
-  stream.push(edge)
+  const { good, stream } = rejectStream(BAD, MAX_RECORD)
   await publishAll(shipper, pub, stream)
 
   assert.deepEqual(await sub.take(good.length), good)
