@@ -4,6 +4,7 @@
 
 #include <napi.h>
 
+#include <future>
 #include <memory>
 #include <string>
 
@@ -30,6 +31,8 @@ std::vector<std::string> stringsOf(const Napi::Object& object, const char* key) 
   return strings;
 }
 
+std::vector<zzs::EndpointConfig> endpointsOf(const Napi::Array& endpoints);
+
 zzs::PlaneConfig readConfig(const Napi::Object& object) {
   zzs::PlaneConfig config;
   config.inputs = stringsOf(object, "inputs");
@@ -37,7 +40,12 @@ zzs::PlaneConfig readConfig(const Napi::Object& object) {
   config.maxPaths = static_cast<uint32_t>(numberOf(object, "maxPaths"));
   config.pathIdleMs = static_cast<int64_t>(numberOf(object, "pathIdleS") * 1000);
   config.memoryLimitBytes = static_cast<uint64_t>(numberOf(object, "memoryLimitBytes"));
-  Napi::Array endpoints = object.Get("endpoints").As<Napi::Array>();
+  config.endpoints = endpointsOf(object.Get("endpoints").As<Napi::Array>());
+  return config;
+}
+
+std::vector<zzs::EndpointConfig> endpointsOf(const Napi::Array& endpoints) {
+  std::vector<zzs::EndpointConfig> list;
   for (uint32_t i = 0; i < endpoints.Length(); i++) {
     Napi::Object e = endpoints.Get(i).As<Napi::Object>();
     zzs::EndpointConfig endpoint;
@@ -53,9 +61,9 @@ zzs::PlaneConfig readConfig(const Napi::Object& object) {
     endpoint.peerTimeoutMs = static_cast<int64_t>(numberOf(e, "peerTimeoutMs"));
     endpoint.maxTopicBytes = static_cast<uint64_t>(numberOf(e, "maxTopicBytes"));
     endpoint.maxSubscriptions = static_cast<uint64_t>(numberOf(e, "maxSubscriptions"));
-    config.endpoints.push_back(std::move(endpoint));
+    list.push_back(std::move(endpoint));
   }
-  return config;
+  return list;
 }
 
 template <typename Counters>
@@ -101,11 +109,59 @@ class StopWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
 };
 
+/** Waits off Node.js's main thread for the plane's thread to carry out a reconfigure. */
+class ReconfigureWorker : public Napi::AsyncWorker {
+ public:
+  ReconfigureWorker(Napi::Env env, std::shared_ptr<Plane> plane, std::future<zzs::ReconfigureResult> done)
+      : Napi::AsyncWorker(env), plane_(std::move(plane)), done_(std::move(done)), deferred_(Napi::Promise::Deferred::New(env)) {}
+
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+  void Execute() override { result_ = done_.get(); }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Object report = Napi::Object::New(env);
+    Napi::Array retired = Napi::Array::New(env, result_.retired.size());
+    for (size_t i = 0; i < result_.retired.size(); i++) {
+      const auto& summary = result_.retired[i];
+      Napi::Object e = Napi::Object::New(env);
+      e.Set("name", Napi::String::New(env, summary.name));
+      e.Set("sent", Napi::Number::New(env, static_cast<double>(summary.sent)));
+      e.Set("filtered", Napi::Number::New(env, static_cast<double>(summary.filtered)));
+      Napi::Array dropped = Napi::Array::New(env, zzs::kDropReasons);
+      for (int reason = 0; reason < zzs::kDropReasons; reason++) dropped.Set(reason, Napi::Number::New(env, static_cast<double>(summary.dropped[reason])));
+      e.Set("dropped", dropped);
+      retired.Set(i, e);
+    }
+    report.Set("retired", retired);
+    Napi::Array opened = Napi::Array::New(env, result_.opened.size());
+    for (size_t i = 0; i < result_.opened.size(); i++) opened.Set(i, Napi::String::New(env, result_.opened[i]));
+    report.Set("opened", opened);
+    Napi::Array failed = Napi::Array::New(env, result_.failed.size());
+    for (size_t i = 0; i < result_.failed.size(); i++) {
+      Napi::Object f = Napi::Object::New(env);
+      f.Set("endpoint", Napi::String::New(env, result_.failed[i].first));
+      f.Set("error", Napi::String::New(env, result_.failed[i].second));
+      failed.Set(i, f);
+    }
+    report.Set("failed", failed);
+    deferred_.Resolve(report);
+  }
+
+ private:
+  std::shared_ptr<Plane> plane_;  // kept alive while its thread may still answer
+  std::future<zzs::ReconfigureResult> done_;
+  zzs::ReconfigureResult result_;
+  Napi::Promise::Deferred deferred_;
+};
+
 class NativePlane : public Napi::ObjectWrap<NativePlane> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "NativePlane",
                        {InstanceMethod<&NativePlane::Start>("start"), InstanceMethod<&NativePlane::Stop>("stop"),
+                        InstanceMethod<&NativePlane::Reconfigure>("reconfigure"),
                         InstanceMethod<&NativePlane::Snapshot>("snapshot")});
   }
 
@@ -160,6 +216,22 @@ class NativePlane : public Napi::ObjectWrap<NativePlane> {
     plane_->requestStop(info.Length() > 0 && info[0].ToBoolean().Value());
     auto* worker = new StopWorker(env, plane_, events_);
     events_ = Napi::ThreadSafeFunction();
+    Napi::Promise promise = worker->promise();
+    worker->Queue();
+    return promise;
+  }
+
+  /** reconfigure(endpoints, keep): resolves once retired endpoints have closed and new ones opened. */
+  Napi::Value Reconfigure(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsArray() || !info[1].IsArray()) throw Napi::TypeError::New(env, "reconfigure(endpoints, keep)");
+    if (!plane_) throw errorWithCode(env, "the native plane is not started", "ERR_STATE");
+    std::vector<zzs::EndpointConfig> endpoints = endpointsOf(info[0].As<Napi::Array>());
+    Napi::Array keepArray = info[1].As<Napi::Array>();
+    if (keepArray.Length() != endpoints.size()) throw Napi::TypeError::New(env, "reconfigure: one keep index per endpoint");
+    std::vector<int> keep;
+    for (uint32_t i = 0; i < keepArray.Length(); i++) keep.push_back(keepArray.Get(i).As<Napi::Number>().Int32Value());
+    auto* worker = new ReconfigureWorker(env, plane_, plane_->reconfigure(std::move(endpoints), std::move(keep)));
     Napi::Promise promise = worker->promise();
     worker->Queue();
     return promise;

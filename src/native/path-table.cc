@@ -38,6 +38,15 @@ LogPath* PathTable::add(std::string name) {
   return raw;
 }
 
+void PathTable::setEndpoints(size_t endpoints) {
+  endpoints_ = endpoints;
+  for (auto& slot : slots_) {
+    if (!slot) continue;
+    slot->admitted.assign(endpoints, false);
+    for (size_t i = 0; i < endpoints; i++) slot->admitted[i] = admits_(i, slot->name);
+  }
+}
+
 void PathTable::expire(int64_t now, int64_t idleMs, const std::function<void(uint32_t)>& forgotten) {
   clock_ = now;
   std::lock_guard<std::mutex> hold(mutex_);

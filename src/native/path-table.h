@@ -59,6 +59,12 @@ class PathTable {
   /** Forgets paths idle for idleMs (by the sweeps' clock) with nothing queued; calls forgotten(id) for each. */
   void expire(int64_t now, int64_t idleMs, const std::function<void(uint32_t)>& forgotten);
 
+  /**
+   * The endpoints changed (a reconfigure): every known path's filters are decided again
+   * for the new set. The caller holds the mutex, so that snapshot() sees old or new.
+   */
+  void setEndpoints(size_t endpoints);
+
   /** For snapshot(): hold the mutex while reading slots(). */
   std::mutex& mutex() { return mutex_; }
   const std::vector<std::unique_ptr<LogPath>>& slots() const { return slots_; }

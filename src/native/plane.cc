@@ -108,6 +108,10 @@ std::string Plane::start() {
   }
   fcntl(wake_[0], F_SETFL, O_NONBLOCK);
   fcntl(wake_[1], F_SETFL, O_NONBLOCK);
+  {
+    std::lock_guard<std::mutex> hold(commandMutex_);
+    accepting_ = true;
+  }
   // Sockets move to the plane's thread here: starting a thread is a full memory barrier.
   thread_ = std::thread([this] { run(); });
   return "";
@@ -140,6 +144,7 @@ void Plane::closeInput() {
 void Plane::closeAll() {
   closeInput();
   for (auto& endpoint : endpoints_) endpoint->close(0);
+  for (auto& old : retiring_) old.endpoint->close(0);
 }
 
 void Plane::readInputMonitor() {
@@ -268,28 +273,33 @@ void Plane::run() {
   int64_t now = nowMs();
   int64_t nextSweep = now + sweepMs;
   bool draining = false;
-  std::vector<int64_t> deadlines(endpoints_.size(), kNever);
+  std::vector<int64_t> deadlines;
   std::vector<zmq_pollitem_t> items;
-  // Where each endpoint's socket and monitor are among the items (0: not polled).
-  std::vector<size_t> polled(endpoints_.size(), 0);
+  // The endpoints served this turn (the running set, then those a reconfigure retired),
+  // and where each one's socket and monitor are among the items (0: not polled).
+  std::vector<Endpoint*> served;
+  std::vector<size_t> polled;
   for (;;) {
+    served.clear();
+    for (auto& endpoint : endpoints_) served.push_back(endpoint.get());
+    for (auto& old : retiring_) served.push_back(old.endpoint.get());
+    polled.assign(served.size(), 0);
     items.clear();
     items.push_back({nullptr, wake_[0], ZMQ_POLLIN, 0});
     if (inputSocket_ != nullptr) {
       items.push_back({inputSocket_, 0, ZMQ_POLLIN, 0});
       items.push_back({inputMonitor_, 0, ZMQ_POLLIN, 0});
     }
-    int64_t wakeAt = draining ? kNever : nextSweep;
-    for (size_t i = 0; i < endpoints_.size(); i++) {
-      Endpoint& endpoint = *endpoints_[i];
-      polled[i] = 0;
+    int64_t wakeAt = std::min(draining ? kNever : nextSweep, reconfigurationWakeAt());
+    for (size_t i = 0; i < served.size(); i++) {
+      Endpoint& endpoint = *served[i];
       if (endpoint.socket() != nullptr) {
         polled[i] = items.size();
         items.push_back({endpoint.socket(), 0, ZMQ_POLLIN, 0});
         items.push_back({endpoint.monitor(), 0, ZMQ_POLLIN, 0});
       }
       wakeAt = std::min(wakeAt, endpoint.nextWork());
-      if (draining && !endpoint.closed()) wakeAt = std::min(wakeAt, deadlines[i]);
+      if (draining && i < deadlines.size() && !endpoint.closed()) wakeAt = std::min(wakeAt, deadlines[i]);
     }
     long timeout = wakeAt == kNever ? -1 : static_cast<long>(std::max<int64_t>(0, wakeAt - now));
     if (zmq_poll(items.data(), static_cast<int>(items.size()), timeout) < 0 && zmq_errno() != EINTR) {
@@ -307,15 +317,23 @@ void Plane::run() {
     }
     int command = command_.load();
     if (command == kAbort) {
+      endReconfiguration(true, now);
       closeAll();
       return;
     }
     if (command == kStop && !draining) {
       draining = true;
+      endReconfiguration(false, now);
       drainInput(now);
       closeInput();
       now = nowMs();
-      for (size_t i = 0; i < endpoints_.size(); i++) deadlines[i] = now + endpoints_[i]->config().lingerMs;
+      // The endpoint set is final now: the deadlines follow its order.
+      for (auto& endpoint : endpoints_) deadlines.push_back(now + endpoint->config().lingerMs);
+    }
+    // Between two records: one reconfigure at a time, the next one waits in its slot.
+    if (!draining && !applying_ && reconfigureRequested_.load()) {
+      beginReconfiguration(now);
+      continue;  // the served endpoints and the poll items changed
     }
 
     // Only the sockets zmq_poll found readable are read: what is left is reported again.
@@ -326,8 +344,8 @@ void Plane::run() {
       }
       if (items[2].revents != 0) readInputMonitor();
     }
-    for (size_t i = 0; i < endpoints_.size(); i++) {
-      Endpoint& endpoint = *endpoints_[i];
+    for (size_t i = 0; i < served.size(); i++) {
+      Endpoint& endpoint = *served[i];
       if (polled[i] != 0 && endpoint.socket() == items[polled[i]].socket) {
         if (items[polled[i] + 1].revents != 0) endpoint.readMonitor();
         if (items[polled[i]].revents != 0) endpoint.readSubscriptions(now);
@@ -335,15 +353,17 @@ void Plane::run() {
       endpoint.reopenIfDue(now);
       endpoint.pump(now);
     }
+    advanceReconfiguration(now);
     if (!draining && now >= nextSweep) {
       // A path's last sighting is stamped by the sweep before it: one interval is added.
       paths_.expire(now, idleMs + sweepMs, [this](uint32_t id) {
         for (auto& endpoint : endpoints_) endpoint->forget(id);
+        for (auto& old : retiring_) old.endpoint->forget(id);
       });
       nextSweep = now + sweepMs;
     }
     if (draining) {
-      bool open = false;
+      bool open = applying_ != nullptr;  // retired endpoints still draining
       for (size_t i = 0; i < endpoints_.size(); i++) {
         Endpoint& endpoint = *endpoints_[i];
         if (endpoint.closed()) continue;

@@ -1,14 +1,17 @@
 // The native data plane: the input SUB socket, the path table and the endpoints, run by
 // one thread of its own over libzmq (poll, receive, queue, send), in the manner of
 // zmq_proxy_steerable. Node.js's thread binds the sockets, reads the counters
-// (snapshot) and asks the thread to stop; it is never called per record.
+// (snapshot), hands over a new endpoint set (reconfigure) and asks the thread to stop;
+// it is never called per record.
 #pragma once
 
 #include <zmq.h>
 
 #include <atomic>
 #include <cstdint>
+#include <future>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -28,6 +31,20 @@ struct InputCounters {
   Counter disconnects[kDisconnectReasons];
 };
 
+/** An endpoint a reconfigure closed: what it reports in its summary line. */
+struct RetiredEndpoint {
+  std::string name;
+  uint64_t sent = 0;
+  uint64_t filtered = 0;
+  uint64_t dropped[kDropReasons] = {};
+};
+
+struct ReconfigureResult {
+  std::vector<RetiredEndpoint> retired;  // the removed endpoints and the old ones of those changed
+  std::vector<std::string> opened;
+  std::vector<std::pair<std::string, std::string>> failed;  // endpoint, why it did not open
+};
+
 class Plane {
  public:
   Plane(PlaneConfig config, Emit emit);
@@ -37,6 +54,14 @@ class Plane {
   std::string start();
   /** Asks the thread to stop: `drain` gives each endpoint its linger, else everything closes at once. */
   void requestStop(bool drain);
+  /**
+   * Replaces the endpoints while records flow: the new set's i-th is the running endpoint
+   * keep[i] (untouched: queue, socket, counters) or, for keep[i] < 0, a new one made from
+   * endpoints[i]. The thread swaps the set in between two records; the running endpoints
+   * not kept drain for their linger and close; a new endpoint replacing one of the same
+   * name opens once that one has closed. The result comes when all that is done.
+   */
+  std::future<ReconfigureResult> reconfigure(std::vector<EndpointConfig> endpoints, std::vector<int> keep);
   /** Waits for the thread to end (after requestStop). Not on Node.js's main thread. */
   void join();
   /** After join(): closes what is left and waits for libzmq to deliver within the lingers. Not on Node.js's main thread. */
@@ -59,6 +84,16 @@ class Plane {
   void closeInput();
   void readInputMonitor();
   void closeAll();
+  struct Reconfiguration {
+    std::vector<EndpointConfig> endpoints;
+    std::vector<int> keep;
+    std::promise<ReconfigureResult> done;
+    ReconfigureResult result;
+  };
+  void beginReconfiguration(int64_t now);
+  void advanceReconfiguration(int64_t now);
+  void endReconfiguration(bool abort, int64_t now);
+  int64_t reconfigurationWakeAt() const;
 
   PlaneConfig config_;
   Emit emit_;
@@ -78,6 +113,27 @@ class Plane {
   zmq_msg_t extra_;
   int wake_[2] = {-1, -1};  // a pipe: Node.js's thread writes a byte to wake the poll
   std::atomic<int> command_{0};
+  // A reconfigure handed over by Node.js's thread (under commandMutex_), and the one the
+  // plane's thread is carrying out (its own); see reconfiguration.cc.
+  std::mutex commandMutex_;
+  std::unique_ptr<Reconfiguration> requested_;
+  bool accepting_ = false;  // while the thread runs and has not begun to stop
+  std::atomic<bool> reconfigureRequested_{false};
+  std::unique_ptr<Reconfiguration> applying_;
+  struct Retiring {
+    std::unique_ptr<Endpoint> endpoint;
+    int64_t deadline;
+  };
+  struct Opening {
+    Endpoint* endpoint;
+    const Endpoint* after;  // the retiring endpoint of the same name, to close first; or null
+    std::string releasedFile;  // its ipc socket file, for libzmq to remove first; or ""
+    int64_t waitDeadline = 0;
+    int64_t retryAt = 0;
+    int64_t bindDeadline = 0;
+  };
+  std::vector<Retiring> retiring_;
+  std::vector<Opening> opening_;
   Counter internalErrors_;
   std::thread thread_;
 };

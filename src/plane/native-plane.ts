@@ -41,9 +41,29 @@ interface RawSnapshot {
   readonly internalErrors: number
 }
 
+/** An endpoint a reconfigure closed, for its summary line. */
+interface RawRetired {
+  readonly name: string
+  readonly sent: number
+  readonly filtered: number
+  readonly dropped: number[]
+}
+
+interface RawReconfigure {
+  readonly retired: RawRetired[]
+  readonly opened: string[]
+  readonly failed: Array<{ readonly endpoint: string; readonly error: string }>
+}
+
 interface NativeHandle {
   /** Opens the endpoints, binds the input, starts the thread; returns the input's bound addresses. */
   start(): string[]
+  /**
+   * The new endpoint set: keep[i] is the index of the running endpoint that stays as the
+   * i-th, or -1 for a new one made from endpoints[i]. Resolves once the running endpoints
+   * not kept have drained and closed and the new ones have opened.
+   */
+  reconfigure(endpoints: readonly NativeEndpointConfig[], keep: readonly number[]): Promise<RawReconfigure>
   /** Resolves once the thread has ended (drain: after each endpoint's linger) and libzmq has let go. */
   stop(drain: boolean): Promise<void>
   snapshot(): RawSnapshot | null
@@ -139,12 +159,38 @@ function nativeConfig(config: ShipperConfig): NativeConfig {
     maxPaths: config.maxPaths,
     pathIdleS: config.pathIdleS,
     memoryLimitBytes: config.memoryLimitBytes,
-    endpoints: config.endpoints.map(({ access: _access, maxRecordBytes: _max, ...endpoint }) => endpoint),
+    endpoints: config.endpoints.map(nativeEndpoint),
   }
+}
+
+function nativeEndpoint({ access: _access, maxRecordBytes: _max, ...endpoint }: EndpointConfig): NativeEndpointConfig {
+  return endpoint
+}
+
+/** The shutdown summary line of an endpoint, from its counters. */
+function summaryOf(name: string, sent: number, filtered: number, dropped: Readonly<Counts<(typeof DROP_REASONS)[number]>>): EndpointSummary {
+  return { endpoint: name, sent, dropped: dropped.queue_full + dropped.memory_limit + dropped.shutdown, left: dropped.shutdown, filtered }
 }
 
 /** The native plane refuses a configuration with a disk spool (nativeRefusal): its endpoints have none. */
 const NO_SPOOL = { records: 0, bytes: 0, capacityBytes: 0, recovered: 0, truncated: 0 } as const
+
+function endpointSnapshot(e: RawEndpoint): EndpointSnapshot {
+  return {
+    ...e,
+    dropped: counts(DROP_REASONS, e.dropped),
+    // As the JavaScript plane: never fewer than one while a subscription is held.
+    peers: Math.max(e.peers, e.topics > 0 ? 1 : 0),
+    subscriptionsRejected: counts(SUBSCRIPTION_REJECT_REASONS, e.subscriptionsRejected),
+    spool: NO_SPOOL,
+  }
+}
+
+/** An endpoint before the plane has started: its settings, every count zero. */
+function unopened(config: EndpointConfig): RawEndpoint {
+  const zero = { sent: 0, sentBytes: 0, filtered: 0, queueRecords: 0, queueBytes: 0, peers: 0, topics: 0, topicComparisons: 0, resets: 0, fullPauses: 0 }
+  return { ...zero, name: config.name, address: config.address, open: false, sentByPath: [], dropped: [], subscriptionsRejected: [], queueCapacity: config.hwm, queueCapacityBytes: config.hwmBytes }
+}
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const
 type Level = (typeof LEVELS)[number]
@@ -154,6 +200,10 @@ class NativeDataPlane implements DataPlane {
   readonly #config: ShipperConfig
   readonly #logger: Logger
   readonly #handle: NativeHandle
+  /** The running endpoints' settings, in order: the configuration's, then each reconfigure's. */
+  #endpoints: readonly EndpointConfig[]
+  /** The reconfigure under way: the next one waits for it. */
+  #reconfiguring: Promise<unknown> = Promise.resolve()
   #started = false
   #stopping = false
   #stopped: Promise<void> | undefined
@@ -161,6 +211,7 @@ class NativeDataPlane implements DataPlane {
   constructor(addon: NativeAddon, config: ShipperConfig, logger: Logger) {
     this.#config = config
     this.#logger = logger
+    this.#endpoints = config.endpoints
     this.#handle = new addon.NativePlane(nativeConfig(config), (level, message, fields) => this.#log(level, message, fields))
   }
 
@@ -183,30 +234,55 @@ class NativeDataPlane implements DataPlane {
 
   async stop(): Promise<EndpointSummary[]> {
     await this.#end(true)
-    return this.snapshot().endpoints.map((e) => ({
-      endpoint: e.name,
-      sent: e.sent,
-      dropped: e.dropped.queue_full + e.dropped.memory_limit + e.dropped.shutdown,
-      left: e.dropped.shutdown,
-      filtered: e.filtered,
-    }))
+    return this.snapshot().endpoints.map((e) => summaryOf(e.name, e.sent, e.filtered, e.dropped))
   }
 
   /**
-   * The native plane cannot change its endpoints while it runs yet: endpoints whose
-   * settings changed are reported as failed (the running ones carry on unchanged), and the
-   * change takes effect at the next start.
+   * Hands the new endpoint set to the plane's thread, which swaps it in between two
+   * records (see src/native/reconfiguration.cc): endpoints with the same settings under the
+   * same name are kept as they are; the others drain for their linger and close, and their
+   * replacements open (a changed endpoint's once its old one has closed).
    */
   async reconfigure(endpoints: readonly EndpointConfig[]): Promise<ReconfigureReport> {
-    const running = new Map(this.#config.endpoints.map((endpoint) => [endpoint.name, endpoint]))
-    const unchanged = endpoints.filter((endpoint) => isDeepStrictEqual(running.get(endpoint.name), endpoint)).map((endpoint) => endpoint.name)
-    const same = unchanged.length === endpoints.length && endpoints.length === running.size && endpoints.every((endpoint, i) => endpoint.name === this.#config.endpoints[i]!.name)
-    if (same) return { added: [], removed: [], changed: [], unchanged, summaries: [], failed: [] }
-    const names = new Set([...running.keys(), ...endpoints.map((endpoint) => endpoint.name)])
-    const error = 'the native data plane applies changed endpoints at the next start (or run the JavaScript plane, which applies them live)'
-    const failed = [...names].filter((name) => !unchanged.includes(name)).map((endpoint) => ({ endpoint, error }))
-    this.#logger.warn({ endpoints: failed.map((f) => f.endpoint) }, error)
-    return { added: [], removed: [], changed: [], unchanged, summaries: [], failed }
+    const next = this.#reconfiguring.then(() => this.#reconfigure(endpoints))
+    this.#reconfiguring = next.catch(() => undefined)
+    return next
+  }
+
+  async #reconfigure(endpoints: readonly EndpointConfig[]): Promise<ReconfigureReport> {
+    const before = this.#endpoints
+    const keep = endpoints.map((endpoint) => before.findIndex((old) => old.name === endpoint.name && isDeepStrictEqual(old, endpoint)))
+    const unchanged = endpoints.filter((_, i) => keep[i]! >= 0).map((endpoint) => endpoint.name)
+    const opening = endpoints.filter((_, i) => keep[i]! < 0)
+    const report = {
+      added: opening.filter((endpoint) => !before.some((old) => old.name === endpoint.name)).map((endpoint) => endpoint.name),
+      removed: before.filter((old) => !endpoints.some((endpoint) => endpoint.name === old.name)).map((old) => old.name),
+      changed: opening.filter((endpoint) => before.some((old) => old.name === endpoint.name)).map((endpoint) => endpoint.name),
+      unchanged,
+    }
+    if (opening.length === 0 && report.removed.length === 0 && keep.every((index, i) => index === i)) return { ...report, summaries: [], failed: [] }
+    // What the native plane cannot serve is refused as a whole: the running endpoints carry on.
+    const refused = nativeRefusal({ ...this.#config, endpoints: [...endpoints] })
+    const notRunning = !this.#started || this.#stopping ? 'the native data plane is not running' : undefined
+    const error = refused ?? notRunning
+    if (error !== undefined) {
+      this.#logger.error({ endpoints: opening.map((endpoint) => endpoint.name) }, error)
+      return { added: [], removed: [], changed: [], unchanged, summaries: [], failed: [...opening.map((endpoint) => endpoint.name), ...report.removed].map((endpoint) => ({ endpoint, error })) }
+    }
+    for (const endpoint of opening) if (endpoint.mode === 'bind') await makeIpcDirectory(endpoint.address)
+    const pending = this.#handle.reconfigure(endpoints.map(nativeEndpoint), keep)
+    // Records routed from here on go to the new set: snapshot() follows it.
+    this.#endpoints = endpoints
+    const result = await pending
+    const summaries = result.retired.map((e) => summaryOf(e.name, e.sent, e.filtered, counts(DROP_REASONS, e.dropped)))
+    for (const summary of summaries) this.#logger.info(summary, 'endpoint summary')
+    const addresses = new Map(this.snapshot().endpoints.map((e) => [e.name, e.address]))
+    for (const name of result.opened) {
+      const config = endpoints.find((endpoint) => endpoint.name === name)!
+      this.#logger.info({ endpoint: name, address: addresses.get(name), mode: config.mode, hwm: config.hwm }, 'endpoint open')
+    }
+    for (const { endpoint, error: reason } of result.failed) this.#logger.error({ endpoint, err: reason }, 'could not open the endpoint; /readyz names it until a reload fixes it')
+    return { ...report, summaries, failed: result.failed }
   }
 
   async abort(): Promise<void> {
@@ -231,31 +307,8 @@ class NativeDataPlane implements DataPlane {
         disconnects: counts(DISCONNECT_REASONS, raw?.input.disconnects),
       },
       paths: raw?.paths ?? [],
-      endpoints: this.#config.endpoints.map((config, i) => {
-        const e = raw?.endpoints[i]
-        return {
-          name: config.name,
-          address: e?.address ?? config.address,
-          open: e?.open ?? false,
-          sent: e?.sent ?? 0,
-          sentByPath: e?.sentByPath ?? [],
-          sentBytes: e?.sentBytes ?? 0,
-          filtered: e?.filtered ?? 0,
-          dropped: counts(DROP_REASONS, e?.dropped),
-          queueRecords: e?.queueRecords ?? 0,
-          queueCapacity: config.hwm,
-          queueBytes: e?.queueBytes ?? 0,
-          queueCapacityBytes: config.hwmBytes,
-          // As the JavaScript plane: never fewer than one while a subscription is held.
-          peers: Math.max(e?.peers ?? 0, (e?.topics ?? 0) > 0 ? 1 : 0),
-          topics: e?.topics ?? 0,
-          topicComparisons: e?.topicComparisons ?? 0,
-          subscriptionsRejected: counts(SUBSCRIPTION_REJECT_REASONS, e?.subscriptionsRejected),
-          resets: e?.resets ?? 0,
-          fullPauses: e?.fullPauses ?? 0,
-          spool: NO_SPOOL,
-        }
-      }),
+      // The addon's own list: after a reconfigure, the set its thread runs with.
+      endpoints: raw === null ? this.#endpoints.map(unopened).map(endpointSnapshot) : raw.endpoints.map(endpointSnapshot),
       auth: [],
       internalErrors: raw?.internalErrors ?? 0,
     }

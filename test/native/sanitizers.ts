@@ -52,7 +52,7 @@ try {
   if (!readFileSync(addon).includes('__asan_init') || !readFileSync(addon).includes('__ubsan_handle')) giveUp('the build is not instrumented')
 
   const leakCheck = join(dir, 'leak-check')
-  const plane = ['plane.cc', 'endpoint.cc', 'endpoint-queue.cc', 'path-table.cc'].map((file) => join(dir, file))
+  const plane = ['plane.cc', 'endpoint.cc', 'endpoint-queue.cc', 'path-table.cc', 'reconfiguration.cc'].map((file) => join(dir, file))
   const compile = spawnSync('g++', ['-std=c++17', '-O1', ...SANITIZE.split(' '), `-I${dir}`, ...plane, join(ROOT, 'test', 'native', 'leak-check.cc'), '-lzmq', '-lpthread', '-o', leakCheck], { encoding: 'utf8' })
   if (compile.status !== 0) giveUp(`the leak check does not build: ${compile.stderr.trim().split('\n').at(-1)}`)
   const sockets = mkdtempSync(join(tmpdir(), 'zzs-leak-check-'))
