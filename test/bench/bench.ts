@@ -80,6 +80,7 @@ async function startForwarder(kind: Kind, dir: string, endpoints: number): Promi
       ZEEK_ZMQ_HTTP_HOST: '127.0.0.1',
       ZEEK_ZMQ_HTTP_PORT: '0',
       ZEEK_ZMQ_LINGER_MS: '0',
+      ZEEK_ZMQ_DATA_PLANE: 'js', // the native plane is the kind "native"
       ...(curve === '' ? {} : { ZEEK_ZMQ_CURVE_CERT: join(dir, 'shipper.key_secret') }),
     })
     await waitFor(() => forwarder.lines.some((l) => l.includes('"shipper ready"')), 'the shipper', 30_000)
