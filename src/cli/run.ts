@@ -11,7 +11,7 @@ import { createLogger, type Logger } from '../logger.ts'
 import { createMetricsRegistry } from '../metrics/shipper-metrics.ts'
 import { ConfigReload, type ReloadResult } from './config-reload.ts'
 import type { DataPlane, EndpointSummary } from '../plane/data-plane.ts'
-import { JsDataPlane } from '../plane/js-plane.ts'
+import { createDataPlane } from '../plane/select-plane.ts'
 
 /** sysexits.h EX_CONFIG: the configuration is wrong; restarting will not help. */
 export const EXIT_CONFIG = 78
@@ -47,7 +47,7 @@ export async function run(env: Env, logger?: Logger): Promise<RunningShipper> {
   for (const address of await clearIpcPaths(bindersOf(config.inputs, config.endpoints))) {
     log.info({ address }, 'replaced a stale socket file')
   }
-  const plane: DataPlane = new JsDataPlane(config, log)
+  const plane: DataPlane = createDataPlane(config, log)
   const reloads = new ConfigReload(env, config, plane, log)
   const registry = createMetricsRegistry(() => plane.snapshot(), { reloads: () => reloads.counts })
   const app = buildApp({ logger: log, registry, readiness: () => plane.readiness() })

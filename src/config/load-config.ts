@@ -30,6 +30,7 @@ export interface ShipperConfig {
   readonly httpHost: string
   readonly httpPort: number
   readonly logLevel: string
+  readonly dataPlane: 'auto' | 'native' | 'js'
 }
 
 export type Env = Readonly<Record<string, string | undefined>>
@@ -225,5 +226,6 @@ export function loadConfig(env: Env): ShipperConfig {
     httpHost: config.get('httpHost'),
     httpPort: config.get('httpPort'),
     logLevel: config.get('logLevel'),
+    dataPlane: config.get('dataPlane') as ShipperConfig['dataPlane'],
   }
 }

@@ -230,6 +230,12 @@ export const schema = {
     default: 8080,
     env: 'ZEEK_ZMQ_HTTP_PORT',
   },
+  dataPlane: {
+    doc: 'Which data plane carries the records: native (a C++ thread over libzmq, built by npm ci where g++ and libzmq3-dev are installed; about a third of the CPU per record), js (the JavaScript plane, the reference), or auto: native where it is built and can serve the configuration (no CURVE, allow-lists or disk spools yet), else js with one warning line saying why. native where it cannot run is a configuration error.',
+    format: ['auto', 'native', 'js'],
+    default: 'auto',
+    env: 'ZEEK_ZMQ_DATA_PLANE',
+  },
   logLevel: {
     doc: 'Log level of the JSON logs on standard output.',
     format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],

@@ -11,6 +11,8 @@ import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { keygen } from '../../src/cli/keygen.ts'
+import { DiskSpool } from '../../src/spool/disk-spool.ts'
+import { zeekMessage } from '../helpers/zeek-records.ts'
 import { waitFor } from '../helpers/sockets.ts'
 
 const HERE = fileURLToPath(new URL('.', import.meta.url))
@@ -21,13 +23,28 @@ const STEADY_SECONDS = Number(process.env.BENCH_STEADY_SECONDS ?? 5)
 const STEP_SECONDS = Number(process.env.BENCH_STEP_SECONDS ?? 2)
 const STEP_RATES = [20_000, 40_000, 60_000, 80_000, 100_000, 130_000, 160_000, 200_000, 250_000]
 // Narrow a run while working on one case: BENCH_KINDS=loop,shipper BENCH_ENDPOINTS=4 BENCH_RATE_STEPS=0
-const KINDS = (process.env.BENCH_KINDS ?? 'proxy,loop,shipper,native,shipper-tcp,shipper-curve').split(',') as Kind[]
+const KINDS = (process.env.BENCH_KINDS ?? 'proxy,loop,shipper,native,shipper-tcp,shipper-curve,shipper-spool,shipper-replay').split(',') as Kind[]
 const ENDPOINT_COUNTS = (process.env.BENCH_ENDPOINTS ?? '1,4').split(',').map(Number)
 const RATE_STEPS = process.env.BENCH_RATE_STEPS === '0' ? [] : STEP_RATES
 
 // shipper-tcp and shipper-curve: the shipper with its endpoints on tcp (loopback), plain
 // and as CURVE servers (curve=server&clients=DIR), to show what encryption costs.
-type Kind = 'proxy' | 'loop' | 'native' | 'shipper' | 'shipper-tcp' | 'shipper-curve'
+// shipper-spool: every endpoint with a disk spool, which every record goes through.
+// shipper-replay: the same, each spool holding REPLAY_RECORDS left by an earlier run, which
+// it replays alongside the live records of the steady part (CPU per record counts both).
+type Kind = 'proxy' | 'loop' | 'native' | 'shipper' | 'shipper-tcp' | 'shipper-curve' | 'shipper-spool' | 'shipper-replay'
+const REPLAY_RECORDS = Number(process.env.BENCH_REPLAY_RECORDS ?? 100_000)
+
+/** Records left in each endpoint's spool by an earlier run, for the shipper-replay kind. */
+function prefill(kind: Kind): number {
+  return kind === 'shipper-replay' ? REPLAY_RECORDS : 0
+}
+
+async function fillSpool(spoolDir: string, records: number): Promise<void> {
+  const spool = await DiskSpool.open(spoolDir, { maxBytes: 1024 ** 3, sync: 'interval' })
+  for (let i = 0; i < records; i++) spool.append(zeekMessage(i))
+  await spool.close()
+}
 
 interface Started {
   readonly child: ChildProcess
@@ -70,9 +87,12 @@ async function startForwarder(kind: Kind, dir: string, endpoints: number): Promi
   const input = `ipc://${join(dir, `${kind}-in.sock`)}`
   const outs = Array.from({ length: endpoints }, (_, i) => `ipc://${join(dir, `${kind}-out${i}.sock`)}`)
   if (kind.startsWith('shipper')) {
-    const tcp = kind !== 'shipper'
+    const tcp = kind === 'shipper-tcp' || kind === 'shipper-curve'
     const curve = kind === 'shipper-curve' ? `&curve=server&clients=${join(dir, 'clients')}` : ''
-    const specs = outs.map((address, i) => `${tcp ? 'tcp://127.0.0.1:*' : address}?mode=bind&name=e${i}${curve}`)
+    const spoolOf = (i: number): string => join(dir, `${kind}-${endpoints}-spool${i}`)
+    const spooling = kind === 'shipper-spool' || kind === 'shipper-replay'
+    for (let i = 0; i < endpoints && prefill(kind) > 0; i++) await fillSpool(spoolOf(i), prefill(kind))
+    const specs = outs.map((address, i) => `${tcp ? 'tcp://127.0.0.1:*' : address}?mode=bind&name=e${i}${curve}${spooling ? `&spool=${spoolOf(i)}` : ''}`)
     const forwarder = start([process.execPath, CLI, 'run'], {
       ...process.env,
       ZEEK_ZMQ_INPUTS: input,
@@ -80,6 +100,7 @@ async function startForwarder(kind: Kind, dir: string, endpoints: number): Promi
       ZEEK_ZMQ_HTTP_HOST: '127.0.0.1',
       ZEEK_ZMQ_HTTP_PORT: '0',
       ZEEK_ZMQ_LINGER_MS: '0',
+      ZEEK_ZMQ_DATA_PLANE: 'js', // the native plane is the kind "native"
       ...(curve === '' ? {} : { ZEEK_ZMQ_CURVE_CERT: join(dir, 'shipper.key_secret') }),
     })
     await waitFor(() => forwarder.lines.some((l) => l.includes('"shipper ready"')), 'the shipper', 30_000)
@@ -149,6 +170,8 @@ interface Result {
 
 async function measure(kind: Kind, endpoints: number, dir: string): Promise<Result> {
   const { forwarder, input, outputs } = await startForwarder(kind, dir, endpoints)
+  // A spool left by an earlier run starts replaying as soon as the consumer subscribes: its CPU counts from here.
+  const cpuAtStart = cpuSeconds(forwarder.child.pid!)
   // For shipper-curve the consumer is a CURVE client with a certificate in the clients directory.
   const curveEnv = kind === 'shipper-curve' ? { BENCH_CURVE_SERVER_KEY: join(dir, 'shipper.key'), BENCH_CURVE_CERT: join(dir, 'clients', 'consumer.key_secret') } : {}
   const consumer = start([process.execPath, join(HERE, 'consumer.ts'), ...outputs], { ...process.env, ...curveEnv })
@@ -159,13 +182,14 @@ async function measure(kind: Kind, endpoints: number, dir: string): Promise<Resu
 
     // (a) a busy sensor's steady rate
     await latencySince(consumer) // nothing before this run counts
-    const cpuBefore = cpuSeconds(pid)
+    const cpuBefore = prefill(kind) > 0 ? cpuAtStart : cpuSeconds(pid)
     const steadyRun = await produce(input, STEADY_RATE, STEADY_SECONDS)
     const delivered = await settledTotal(consumer)
+    const replayed = prefill(kind)
     const steady: Steady = {
-      cpuPerMillion: ((cpuSeconds(pid) - cpuBefore) / steadyRun.sent) * 1e6,
+      cpuPerMillion: ((cpuSeconds(pid) - cpuBefore) / (steadyRun.sent + replayed)) * 1e6,
       peakRss: peakRssMiB(pid),
-      loss: steadyRun.sent * endpoints - delivered,
+      loss: (steadyRun.sent + replayed) * endpoints - delivered,
       latency: await latencySince(consumer),
     }
 

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import type { TestContext } from 'node:test'
+import { testDataPlane } from '../helpers/shipper.ts'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export const CLI = 'src/cli/index.ts'
@@ -46,7 +47,7 @@ export function spawnCli(t: TestContext, args: string[], env: Record<string, str
  * port), JSON log lines out. `command` defaults to the CLI's `run`.
  */
 export function spawnShipper(t: TestContext, env: Record<string, string>, command: string[] = [process.execPath, CLI, 'run']): CliProcess {
-  const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ZEEK_ZMQ_HTTP_HOST: '127.0.0.1', ZEEK_ZMQ_HTTP_PORT: '0' }
+  const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ZEEK_ZMQ_HTTP_HOST: '127.0.0.1', ZEEK_ZMQ_HTTP_PORT: '0', ZEEK_ZMQ_DATA_PLANE: testDataPlane() }
   return spawnProcess(t, command[0]!, command.slice(1), { ...base, ...env }, { detached: true })
 }
 

@@ -17,9 +17,18 @@ export interface TestShipper extends RunningShipper {
   metric(name: string, labels?: Record<string, string>): Promise<number>
 }
 
+/**
+ * The data plane the tests run on: SHIPPER_TESTS_DATA_PLANE, or auto (the native plane
+ * where it is built and can serve the test's configuration). npm test runs the suite once
+ * as it comes and once more on the JavaScript plane, so that the planes cannot differ.
+ */
+export function testDataPlane(): string {
+  return process.env.SHIPPER_TESTS_DATA_PLANE ?? 'auto'
+}
+
 export async function startShipper(t: TestContext, env: Record<string, string>): Promise<TestShipper> {
   const running = await run(
-    { ZEEK_ZMQ_INPUTS: 'tcp://127.0.0.1:*', ZEEK_ZMQ_HTTP_HOST: '127.0.0.1', ZEEK_ZMQ_HTTP_PORT: '0', ...env },
+    { ZEEK_ZMQ_INPUTS: 'tcp://127.0.0.1:*', ZEEK_ZMQ_HTTP_HOST: '127.0.0.1', ZEEK_ZMQ_HTTP_PORT: '0', ZEEK_ZMQ_DATA_PLANE: testDataPlane(), ...env },
     pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
   )
   t.after(() => running.stop())
