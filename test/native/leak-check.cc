@@ -2,8 +2,8 @@
 // to the end on purpose, so a leak check of the addon inside Node.js cannot tell theirs
 // from ours. This drives zzs::Plane over real sockets (ipc and tcp on loopback) through
 // fan-out, filters, rejects, path expiry, a subscription reset, a drain on stop with
-// records queued and an abort with records held, checks the accounting identity, and
-// exits; built with -fsanitize=address,undefined by test/native/sanitizers.ts.
+// records queued, an abort with records held and reconfigures (one while records flow,
+// one cut short by an abort), checks the accounting identity, and exits; built with -fsanitize=address,undefined by test/native/sanitizers.ts.
 //
 //   leak-check DIR      (DIR: a private directory for the ipc sockets)
 
@@ -60,10 +60,16 @@ static uint64_t records(Plane& plane) {
   return sum;
 }
 
-static uint64_t accounted(Endpoint& endpoint) {
+static uint64_t sentOf(Endpoint& endpoint) {
   auto& c = endpoint.counters();
   uint64_t sent = c.sentForgotten.get();
   for (const auto& counter : c.sentByPath) sent += counter.get();
+  return sent;
+}
+
+static uint64_t accounted(Endpoint& endpoint) {
+  auto& c = endpoint.counters();
+  uint64_t sent = sentOf(endpoint);
   uint64_t dropped = c.dropped[kQueueFull].get() + c.dropped[kMemoryLimit].get() + c.dropped[kShutdown].get();
   return sent + c.filtered.get() + dropped + endpoint.queue().publishedLength().get();
 }
@@ -198,6 +204,75 @@ int main(int argc, char** argv) {
     int linger = 0;
     zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof linger);
     zmq_close(pub);
+  }
+  {
+    // A reconfigure while records flow: one endpoint kept, one removed, one changed, one
+    // added; then a second one cut short by an abort.
+    PlaneConfig live = config;
+    live.inputs = {"ipc://" + dir + "/in4.sock"};
+    live.endpoints = {endpoint("kept", "ipc://" + dir + "/kept.sock", true), endpoint("removed", "ipc://" + dir + "/removed.sock", true),
+                      endpoint("changed", "ipc://" + dir + "/changed.sock", true)};
+    Plane plane(live, emit);
+    check(plane.start().empty(), "reconfigure: start");
+    void* pub = zmq_socket(context, ZMQ_PUB);
+    zmq_connect(pub, live.inputs[0].c_str());
+    void* kept = zmq_socket(context, ZMQ_SUB);
+    zmq_setsockopt(kept, ZMQ_SUBSCRIBE, "", 0);
+    zmq_connect(kept, ("ipc://" + dir + "/kept.sock").c_str());
+    void* changed = zmq_socket(context, ZMQ_SUB);
+    zmq_setsockopt(changed, ZMQ_SUBSCRIBE, "", 0);
+    zmq_connect(changed, ("ipc://" + dir + "/changed.sock").c_str());
+    pause(300);
+    std::string record(200, 'r');
+    for (int i = 0; i < 300; i++) send(pub, i % 2 == 0 ? "conn" : "dns", record);
+    for (int waited = 0; records(plane) < 300 && waited < 400; waited++) pause(5);
+    std::vector<EndpointConfig> next = {endpoint("added", "ipc://" + dir + "/added.sock", true), live.endpoints[2], live.endpoints[0]};
+    next[1].hwm = 500;
+    next[1].include = {"conn"};
+    auto done = plane.reconfigure(next, {-1, -1, 0});
+    for (bool swapped = false; !swapped; pause(5)) {
+      std::lock_guard<std::mutex> hold(plane.paths().mutex());
+      swapped = plane.endpoints()[0]->config().name == "added";
+    }
+    for (int i = 0; i < 300; i++) send(pub, i % 2 == 0 ? "conn" : "dns", record);
+    ReconfigureResult result = done.get();
+    check(result.failed.empty() && result.opened.size() == 2 && result.retired.size() == 2, "reconfigure: two retired, two opened");
+    int gotKept = drain(kept, 1000);
+    int gotChanged = drain(changed, 1000);
+    check(gotKept == 600, "reconfigure: the kept endpoint lost nothing (" + std::to_string(gotKept) + ")");
+    uint64_t oldSent = 0;
+    for (const auto& retired : result.retired)
+      if (retired.name == "changed") oldSent = retired.sent;
+    check(static_cast<uint64_t>(gotChanged) == oldSent + sentOf(*plane.endpoints()[1]) && gotChanged == 450,
+          "reconfigure: the changed endpoint's old and new sockets sent what they count (received " + std::to_string(gotChanged) + ", old " +
+              std::to_string(oldSent) + ", new " + std::to_string(sentOf(*plane.endpoints()[1])) + ")");
+    check(plane.endpoints()[1]->counters().filtered.get() > 0, "reconfigure: the changed filters apply");
+    check(plane.reconfigure({}, {}).get().failed.empty(), "reconfigure: every endpoint removed");
+    check(plane.reconfigure(live.endpoints, {-1, -1, -1}).get().opened.size() == 3, "reconfigure: three endpoints opened again");
+    for (int i = 0; i < 100; i++) send(pub, "conn", record);
+    auto held = [&plane](size_t i) {
+      std::lock_guard<std::mutex> hold(plane.paths().mutex());
+      return plane.endpoints()[i]->queue().publishedLength().get();
+    };
+    for (int waited = 0; held(1) < 100 && waited < 400; waited++) pause(5);
+    // The endpoint holding 100 records for a subscriber that is not there is changed, and
+    // the plane aborted while the old one drains: it closes at once and counts them.
+    std::vector<EndpointConfig> smaller = live.endpoints;
+    smaller[1].hwm = 10;
+    auto cut = plane.reconfigure(smaller, {0, -1, 2});
+    for (int waited = 0; held(1) > 0 && waited < 400; waited++) pause(5);
+    plane.requestStop(false);
+    plane.join();
+    ReconfigureResult aborted = cut.get();
+    plane.finish();
+    check(aborted.retired.size() == 1 && aborted.retired[0].dropped[kShutdown] == 100 && aborted.failed.size() == 1, "reconfigure: an abort closes the retired endpoint at once");
+    for (auto& e : plane.endpoints()) check(e->closed(), e->config().name + " closed after the abort");
+    check(plane.reconfigure(live.endpoints, {-1, -1, -1}).get().failed.size() == 3, "reconfigure: refused once the plane has stopped");
+    int linger = 0;
+    for (void* socket : {pub, kept, changed}) {
+      zmq_setsockopt(socket, ZMQ_LINGER, &linger, sizeof linger);
+      zmq_close(socket);
+    }
   }
   {
     // A bind that fails leaves nothing open.
