@@ -37,6 +37,14 @@ static void send(void* socket, const std::string& path, const std::string& recor
   zmq_send(socket, record.data(), record.size(), 0);
 }
 
+/** A SUB socket connected to `address`, subscribed to `topic`. */
+static void* subscriber(void* context, const std::string& address, const std::string& topic = "") {
+  void* socket = zmq_socket(context, ZMQ_SUB);
+  zmq_setsockopt(socket, ZMQ_SUBSCRIBE, topic.data(), topic.size());
+  zmq_connect(socket, address.c_str());
+  return socket;
+}
+
 static int drain(void* socket, int waitMs) {
   int received = 0;
   zmq_msg_t frame;
@@ -122,12 +130,8 @@ int main(int argc, char** argv) {
     check(problem.empty(), "start: " + problem);
     void* pub = zmq_socket(context, ZMQ_PUB);
     zmq_connect(pub, config.inputs[0].c_str());
-    void* all = zmq_socket(context, ZMQ_SUB);
-    zmq_setsockopt(all, ZMQ_SUBSCRIBE, "", 0);
-    zmq_connect(all, ("ipc://" + dir + "/all.sock").c_str());
-    void* dns = zmq_socket(context, ZMQ_SUB);
-    zmq_setsockopt(dns, ZMQ_SUBSCRIBE, "dn", 2);
-    zmq_connect(dns, plane.endpoints()[1]->address().c_str());
+    void* all = subscriber(context, "ipc://" + dir + "/all.sock");
+    void* dns = subscriber(context, plane.endpoints()[1]->address(), "dn");
     void* greedy = zmq_socket(context, ZMQ_SUB);
     zmq_setsockopt(greedy, ZMQ_SUBSCRIBE, "a", 1);
     zmq_setsockopt(greedy, ZMQ_SUBSCRIBE, "b", 1);
@@ -216,12 +220,8 @@ int main(int argc, char** argv) {
     check(plane.start().empty(), "reconfigure: start");
     void* pub = zmq_socket(context, ZMQ_PUB);
     zmq_connect(pub, live.inputs[0].c_str());
-    void* kept = zmq_socket(context, ZMQ_SUB);
-    zmq_setsockopt(kept, ZMQ_SUBSCRIBE, "", 0);
-    zmq_connect(kept, ("ipc://" + dir + "/kept.sock").c_str());
-    void* changed = zmq_socket(context, ZMQ_SUB);
-    zmq_setsockopt(changed, ZMQ_SUBSCRIBE, "", 0);
-    zmq_connect(changed, ("ipc://" + dir + "/changed.sock").c_str());
+    void* kept = subscriber(context, "ipc://" + dir + "/kept.sock");
+    void* changed = subscriber(context, "ipc://" + dir + "/changed.sock");
     pause(300);
     std::string record(200, 'r');
     for (int i = 0; i < 300; i++) send(pub, i % 2 == 0 ? "conn" : "dns", record);
