@@ -117,7 +117,13 @@ class ReconfigureWorker : public Napi::AsyncWorker {
 
   Napi::Promise promise() { return deferred_.Promise(); }
 
-  void Execute() override { result_ = done_.get(); }
+  void Execute() override {
+    try {
+      result_ = done_.get();
+    } catch (const std::exception& error) {
+      SetError(std::string("the native plane did not finish the reconfigure: ") + error.what());
+    }
+  }
 
   void OnOK() override {
     Napi::Env env = Env();

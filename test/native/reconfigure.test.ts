@@ -66,7 +66,7 @@ describe('native reconfigure', { skip: NO_NATIVE }, () => {
       const oldChanged = summaries.get('changed')!
       assert.equal(removedSummary.dropped, 0)
       assert.equal(oldChanged.dropped, 0)
-      assert.ok(removedSummary.sent > n / 4 && removedSummary.sent < n, `the removed endpoint took the records before the change (${removedSummary.sent})`)
+      assert.ok(removedSummary.sent > 0 && removedSummary.sent < n, `the removed endpoint took the records before the change (${removedSummary.sent})`)
       assert.equal((await removed.quiet(300)).length, removedSummary.sent)
       // Between them the changed endpoint's old and new sockets carried every record once, in order.
       assert.equal(oldChanged.sent + now('changed').sent, n)
