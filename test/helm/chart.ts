@@ -48,6 +48,7 @@ export interface ShipperValues {
   pathIdleS: number
   httpPort: number
   logLevel: string
+  dataPlane: string
   relay: { inputPort: number; inputHost: string; curve: boolean; allow: string[] }
   shipper: { spool: { enabled: boolean; maxBytes: string | number; sync: string } }
   curve: { certSecret: string; clientsSecret: string }
@@ -161,6 +162,7 @@ export function shipperSettings(values: Values): ShipperSettings {
       pathIdleS: v.pathIdleS,
       httpPort: v.httpPort,
       logLevel: v.logLevel,
+      dataPlane: v.dataPlane,
       curveCert: v.curve.certSecret === '' ? '' : `${CURVE_DIR}/cert/curve.key_secret`,
       // Without shipper.spool the chart leaves the shipper's spool defaults (no spool).
       spoolDir: v.shipper.spool.enabled ? SPOOL_DIR : '',

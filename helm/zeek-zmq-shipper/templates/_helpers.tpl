@@ -138,6 +138,7 @@ them rolls the pods ("zeek-zmq-shipper.configChecksum").
   "pathIdleS" .Values.pathIdleS
   "httpPort" .Values.httpPort
   "logLevel" .Values.logLevel
+  "dataPlane" .Values.dataPlane
   "spoolDir" ""
   "spoolMax" "1GiB"
   "spoolSync" "interval"
