@@ -9,7 +9,7 @@ import { spawnShipper, type CliProcess } from '../cli/cli-process.ts'
 import { sampleValue } from './shipper.ts'
 import { ipcDir, publisher, subscriber, waitFor, type TestSubscriber } from './sockets.ts'
 import { zeekMessage } from './zeek-records.ts'
-import { rssBytes } from './zmtp-raw.ts'
+import { rawConnect, rssBytes, type RawPeer } from './zmtp-raw.ts'
 
 export interface ExposedInput {
   readonly shipper: CliProcess
@@ -19,6 +19,8 @@ export interface ExposedInput {
   readonly zeek: XPublisher
   readonly sub: TestSubscriber
   metrics(): Promise<string>
+  /** Connects the attacker: a raw ZMTP peer past its handshake, and the shipper's RSS just before it came. */
+  attacker(): Promise<{ peer: RawPeer; rssBefore: number }>
 }
 
 /** Undefined (the test skipped) where the shipper's resident memory cannot be read. */
@@ -39,5 +41,11 @@ export async function exposedInput(t: TestContext): Promise<ExposedInput | undef
   for (const message of before) await zeek.send(message)
   assert.deepEqual(await sub.take(20), before)
   await metrics() // the first scrape allocates prom-client's buffers: not the attack's doing
-  return { shipper, url, input: inputs[0]!, zeek, sub, metrics }
+  const attacker = async (): Promise<{ peer: RawPeer; rssBefore: number }> => {
+    const rssBefore = rssBytes(shipper.pid)!
+    const peer = await rawConnect(inputs[0]!)
+    assert.ok(await peer.handshake(), 'the ZeroMQ handshake')
+    return { peer, rssBefore }
+  }
+  return { shipper, url, input: inputs[0]!, zeek, sub, metrics, attacker }
 }

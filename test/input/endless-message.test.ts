@@ -10,7 +10,7 @@ import { exposedInput } from '../helpers/exposed-input.ts'
 import { sampleValue, sumOf } from '../helpers/shipper.ts'
 import { waitFor } from '../helpers/sockets.ts'
 import { zeekMessage } from '../helpers/zeek-records.ts'
-import { frame, rawConnect, rssBytes } from '../helpers/zmtp-raw.ts'
+import { frame, rssBytes } from '../helpers/zmtp-raw.ts'
 
 const MiB = 1024 * 1024
 /** Frames of 100 bytes: the worst ratio of libzmq's bookkeeping to the bytes sent. */
@@ -28,11 +28,8 @@ const SLACK = 32 * MiB
 test('a message that never ends: memory grows with what the peer sends, nothing of it is delivered, Zeek and readiness unaffected', async (t) => {
   const target = await exposedInput(t)
   if (target === undefined) return
-  const { shipper, url, input, zeek, sub, metrics } = target
-  const rssBefore = rssBytes(shipper.pid)!
-
-  const peer = await rawConnect(input)
-  assert.ok(await peer.handshake(), 'the ZeroMQ handshake')
+  const { shipper, url, zeek, sub, metrics } = target
+  const { peer, rssBefore } = await target.attacker()
   const chunk = Buffer.concat(Array.from({ length: 1024 }, () => frame(Buffer.alloc(FRAME_BYTES, 0x41), true)))
   const perChunk = 1024 * FRAME_BYTES
   await peer.write(frame(Buffer.from('conn'), true))

@@ -8,7 +8,7 @@ import { exposedInput } from '../helpers/exposed-input.ts'
 import { sampleValue } from '../helpers/shipper.ts'
 import { waitFor } from '../helpers/sockets.ts'
 import { zeekMessage } from '../helpers/zeek-records.ts'
-import { frameHeader, rawConnect, rssBytes } from '../helpers/zmtp-raw.ts'
+import { frameHeader, rssBytes } from '../helpers/zmtp-raw.ts'
 
 const MiB = 1024 * 1024
 /** What the raw peer tries to push after the header: far more than the kernel's socket buffers hold. */
@@ -21,11 +21,8 @@ const MAX_RSS_GROWTH = 16 * MiB
 test('a 16 GiB frame header: the connection is cut as it arrives, counted, RSS bounded, readiness and real publishers unaffected', async (t) => {
   const target = await exposedInput(t)
   if (target === undefined) return
-  const { shipper, url, input, zeek, sub, metrics } = target
-  const rssBefore = rssBytes(shipper.pid)!
-
-  const peer = await rawConnect(input)
-  assert.ok(await peer.handshake(), 'the ZeroMQ handshake')
+  const { shipper, url, zeek, sub, metrics } = target
+  const { peer, rssBefore } = await target.attacker()
   await peer.write(frameHeader(16n * 1024n * 1024n * 1024n, { more: true }))
   const chunk = Buffer.alloc(MiB, 0x41)
   let accepted = 0
