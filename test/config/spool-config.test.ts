@@ -7,7 +7,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { loadConfig, type Env } from '../../src/config/load-config.ts'
-import { problemsOf } from '../helpers/config-problems.ts'
+import { problemsOf, testProblems } from '../helpers/config-problems.ts'
 import { ipcDir } from '../helpers/sockets.ts'
 
 const spools = (env: Env) => loadConfig(env).endpoints.map((e) => [e.name, e.spool])
@@ -86,12 +86,7 @@ describe('invalid spool settings', () => {
     ['an explicit spool where ZEEK_ZMQ_SPOOL_DIR puts another endpoint', { ZEEK_ZMQ_SPOOL_DIR: '/s', ZEEK_ZMQ_ENDPOINTS: 'tcp://a:1?name=siem tcp://b:1?name=b&spool=/s/siem' }, /^ZEEK_ZMQ_ENDPOINTS: endpoints "siem" and "b" both spool to \/s\/siem/],
     ['an endpoint name too long for a directory', { ZEEK_ZMQ_SPOOL_DIR: '/s', ZEEK_ZMQ_ENDPOINTS: `tcp://a:1?name=${'%2F'.repeat(90)}` }, /^ZEEK_ZMQ_ENDPOINTS: endpoint 1 .*longer than 255 bytes; give a shorter name or spool=DIR/],
   ]
-  for (const [what, env, expected] of cases) {
-    test(what, () => {
-      const problems = problemsOf(env)
-      assert.ok(problems.some((p) => expected.test(p)), `no problem matched ${expected}:\n${problems.join('\n')}`)
-    })
-  }
+  testProblems(cases)
 
   test('spool directories are compared as the file system resolves them (a symlinked parent)', (t) => {
     const dir = ipcDir(t)
