@@ -10,27 +10,11 @@ import { test, type TestContext } from 'node:test'
 import type { XPublisher } from 'zeromq'
 import { spawnShipper, type CliProcess } from '../cli/cli-process.ts'
 import { pyzmqPeer } from '../helpers/pyzmq.ts'
-import { publishAll, sampleValue, startShipper, sumOf, type TestShipper } from '../helpers/shipper.ts'
+import { identityGap, publishAll, sampleValue, startShipper, sumOf, type TestShipper } from '../helpers/shipper.ts'
 import { boundAt, ipcDir, publisher, subscriber, waitFor, type TestSubscriber } from '../helpers/sockets.ts'
 import { zeekMessage } from '../helpers/zeek-records.ts'
 
 const all = (n: number, from = 0): Buffer[][] => Array.from({ length: n }, (_, i) => zeekMessage(from + i))
-
-/** input + recovered - (sent + filtered + dropped + queued + spooled) for one endpoint, from /metrics. */
-function identityGap(text: string, endpoint: string): number {
-  const mine = (labels: string): boolean => labels.includes(`endpoint="${endpoint}"`)
-  const one = (name: string): number => sampleValue(text, name, { endpoint })
-  const input = sumOf(text, 'zeek_zmq_input_records_total')
-  return (
-    input +
-    one('zeek_zmq_endpoint_spool_recovered_records') -
-    (sumOf(text, 'zeek_zmq_endpoint_sent_records_total', mine) +
-      one('zeek_zmq_endpoint_filtered_records_total') +
-      sumOf(text, 'zeek_zmq_endpoint_dropped_records_total', mine) +
-      one('zeek_zmq_endpoint_queue_records') +
-      one('zeek_zmq_endpoint_spool_records'))
-  )
-}
 
 /** A shipper whose one endpoint spools, and its subscriber, subscribed and then reading nothing. */
 async function spoolingToStalled(t: TestContext, spoolMax: string): Promise<{ shipper: TestShipper; stalled: TestSubscriber }> {

@@ -75,6 +75,22 @@ export function sampleValue(text: string, name: string, labels: Record<string, s
   return samples(text, name).find((sample) => label(sample.labels) === wanted)?.value ?? 0
 }
 
+/** input + recovered - (sent + filtered + dropped + queued + spooled) for one endpoint, from /metrics. */
+export function identityGap(text: string, endpoint: string): number {
+  const mine = (labels: string): boolean => labels.includes(`endpoint="${endpoint}"`)
+  const one = (name: string): number => sampleValue(text, name, { endpoint })
+  const input = sumOf(text, 'zeek_zmq_input_records_total')
+  return (
+    input +
+    one('zeek_zmq_endpoint_spool_recovered_records') -
+    (sumOf(text, 'zeek_zmq_endpoint_sent_records_total', mine) +
+      one('zeek_zmq_endpoint_filtered_records_total') +
+      sumOf(text, 'zeek_zmq_endpoint_dropped_records_total', mine) +
+      one('zeek_zmq_endpoint_queue_records') +
+      one('zeek_zmq_endpoint_spool_records'))
+  )
+}
+
 /** Publishes messages into the shipper's input and waits until the input has taken them all. */
 export async function publishAll(shipper: TestShipper, pub: XPublisher, messages: Buffer[][]): Promise<void> {
   const before = inputSeen(shipper)

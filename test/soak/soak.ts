@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Publisher, Subscriber } from 'zeromq'
-import { sampleValue, sumOf } from '../helpers/shipper.ts'
+import { identityGap, sampleValue, sumOf } from '../helpers/shipper.ts'
 
 const CLI = fileURLToPath(new URL('../../src/cli/index.ts', import.meta.url))
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 20)
@@ -124,9 +124,8 @@ async function report(startedAt: number): Promise<void> {
       const dropped = sumOf(text, 'zeek_zmq_endpoint_dropped_records_total') + sampleValue(text, 'zeek_zmq_endpoint_filtered_records_total', { endpoint: 'siem' })
       const queued = sampleValue(text, 'zeek_zmq_endpoint_queue_records', { endpoint: 'siem' })
       const spooled = sampleValue(text, 'zeek_zmq_endpoint_spool_records', { endpoint: 'siem' })
-      const recovered = sampleValue(text, 'zeek_zmq_endpoint_spool_recovered_records', { endpoint: 'siem' })
       const spoolMiB = sampleValue(text, 'zeek_zmq_endpoint_spool_bytes', { endpoint: 'siem' }) / 2 ** 20
-      const identity = inputRecords + recovered - (sent + dropped + queued + spooled)
+      const identity = identityGap(text, 'siem')
       line += ` rss=${rssMiB.toFixed(0)}MiB cpu=${cpu.toFixed(0)}% input=${inputRecords} sent=${sent} dropped+filtered=${dropped} queued=${queued} spooled=${spooled} spool=${spoolMiB.toFixed(1)}MiB identity_gap=${identity}`
     } catch {
       line += ' (metrics not answering)'
