@@ -107,8 +107,8 @@ export class ConfigReload {
       this.#logger.error({ trigger, problems }, 'reload refused; the running configuration is kept')
       return 'failure'
     }
-    const later = RESTART_SETTINGS.filter((key) => !isDeepStrictEqual(this.#config[key], next[key]))
-    if (this.#config.curveCert?.publicKey !== next.curveCert?.publicKey) later.push('curveCert' as never)
+    const later: string[] = RESTART_SETTINGS.filter((key) => !isDeepStrictEqual(this.#config[key], next[key]))
+    if (this.#config.curveCert?.publicKey !== next.curveCert?.publicKey) later.push('curveCert')
     if (later.length > 0) this.#logger.warn({ settings: later }, 'these settings changed but take effect only at the next start')
 
     const report = await this.#plane.reconfigure(next.endpoints)

@@ -212,16 +212,18 @@ export class EndpointOutlet implements Outlet {
     try {
       while (!this.#closed && transport.accepting) {
         const spool = this.#spool
-        let message = this.queue.peekMessage()
-        let path = this.queue.peekPath()
-        if (spool !== undefined) {
+        let message: ZeekMessage | undefined
+        let path: LogPath | undefined
+        if (spool === undefined) {
+          message = this.queue.peekMessage()
+          path = this.queue.peekPath()
+          if (message === undefined) break
+        } else {
           message = await spool.peek()
-          if (message === undefined || this.#closed) break
+          // Reading the spool may have let the last subscriber leave: then the record is held, not filtered.
+          if (message === undefined || this.#closed || !transport.accepting) break
           path = this.#lookupPath(message[0]!)
         }
-        if (message === undefined) break
-        // Reading the spool may have let the last subscriber leave: then the record is held, not filtered.
-        if (!transport.accepting) break
         // A record whose path the table cannot hold any more (after a restart) is sent to
         // every subscriber and counted among the sends of forgotten paths.
         if (path !== undefined && !transport.wants(path)) {
