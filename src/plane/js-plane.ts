@@ -3,7 +3,6 @@
 // opens the outputs before the input, so that the first record has somewhere to go; stop
 // runs the other way round.
 
-import { isDeepStrictEqual } from 'node:util'
 import type { EndpointConfig } from '../config/endpoint-spec.ts'
 import type { ShipperConfig } from '../config/load-config.ts'
 import { InputStats } from '../input/input-stats.ts'
@@ -18,6 +17,7 @@ import { ShipperSecurity } from '../security/socket-security.ts'
 import { TaskFailures } from '../task-failures.ts'
 import type { DataPlane, DataPlaneSnapshot, EndpointSnapshot, EndpointSummary, PathSnapshot, Readiness, ReconfigureReport } from './data-plane.ts'
 import { addressReleased } from './address-released.ts'
+import { endpointChanges } from './endpoint-changes.ts'
 
 export class JsDataPlane implements DataPlane {
   readonly kind = 'js'
@@ -113,20 +113,12 @@ export class JsDataPlane implements DataPlane {
   }
 
   async reconfigure(endpoints: readonly EndpointConfig[]): Promise<ReconfigureReport> {
-    const before = new Map(this.#outlets.map((outlet) => [outlet.name, outlet]))
-    const kept = new Set<EndpointOutlet>()
-    const opening: EndpointOutlet[] = []
-    const outlets = endpoints.map((endpoint) => {
-      const old = before.get(endpoint.name)
-      if (old !== undefined && isDeepStrictEqual(old.config, endpoint)) {
-        kept.add(old)
-        return old
-      }
-      const outlet = this.#outletFor(endpoint)
-      opening.push(outlet)
-      return outlet
-    })
-    const retired = this.#outlets.filter((outlet) => !kept.has(outlet))
+    const running = this.#outlets
+    const { keep, added, removed, changed, unchanged } = endpointChanges(running.map((outlet) => outlet.config), endpoints)
+    const before = new Map(running.map((outlet) => [outlet.name, outlet]))
+    const outlets = endpoints.map((endpoint, i) => running[keep[i]!] ?? this.#outletFor(endpoint))
+    const opening = outlets.filter((_, i) => keep[i]! < 0)
+    const retired = running.filter((_, j) => !keep.includes(j))
     // From here on the router offers records to the new set: a changed endpoint's new queue
     // holds them while the old one drains.
     this.#outlets = outlets
@@ -150,15 +142,7 @@ export class JsDataPlane implements DataPlane {
         this.#logger.error({ err, endpoint: outlet.name }, 'could not open the endpoint; /readyz names it until a reload fixes it')
       }
     }
-    const names = (list: readonly EndpointOutlet[]): string[] => list.map((outlet) => outlet.name)
-    return {
-      added: names(opening.filter((outlet) => !before.has(outlet.name))),
-      removed: names(retired.filter((outlet) => !endpoints.some((endpoint) => endpoint.name === outlet.name))),
-      changed: names(opening.filter((outlet) => before.has(outlet.name))),
-      unchanged: names([...kept]),
-      summaries,
-      failed,
-    }
+    return { added, removed, changed, unchanged, summaries, failed }
   }
 
   /** Drains an outlet the endpoints no longer include for its linger, then closes it. */

@@ -5,7 +5,6 @@
 
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { isDeepStrictEqual } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import type { EndpointConfig } from '../config/endpoint-spec.ts'
 import type { ShipperConfig } from '../config/load-config.ts'
@@ -14,6 +13,7 @@ import { ShipperError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import { DISCONNECT_REASONS, DROP_REASONS, REJECT_REASONS, SUBSCRIPTION_REJECT_REASONS, type Counts } from '../record/reasons.ts'
 import type { DataPlane, DataPlaneSnapshot, EndpointSnapshot, EndpointSummary, Readiness, ReconfigureReport } from './data-plane.ts'
+import { endpointChanges } from './endpoint-changes.ts'
 
 /** The addon as built by `npm ci` (src/native/build); a test may name another build (the sanitizer build). */
 const ADDON_OVERRIDE = 'ZZS_NATIVE_ADDON'
@@ -169,7 +169,7 @@ function nativeEndpoint({ access: _access, maxRecordBytes: _max, ...endpoint }: 
 
 /** The shutdown summary line of an endpoint, from its counters. */
 function summaryOf(name: string, sent: number, filtered: number, dropped: Readonly<Counts<(typeof DROP_REASONS)[number]>>): EndpointSummary {
-  return { endpoint: name, sent, dropped: dropped.queue_full + dropped.memory_limit + dropped.shutdown, left: dropped.shutdown, filtered }
+  return { endpoint: name, sent, dropped: DROP_REASONS.reduce((sum, reason) => sum + dropped[reason], 0), left: dropped.shutdown, filtered }
 }
 
 /** The native plane refuses a configuration with a disk spool (nativeRefusal): its endpoints have none. */
@@ -250,16 +250,9 @@ class NativeDataPlane implements DataPlane {
   }
 
   async #reconfigure(endpoints: readonly EndpointConfig[]): Promise<ReconfigureReport> {
-    const before = this.#endpoints
-    const keep = endpoints.map((endpoint) => before.findIndex((old) => old.name === endpoint.name && isDeepStrictEqual(old, endpoint)))
-    const unchanged = endpoints.filter((_, i) => keep[i]! >= 0).map((endpoint) => endpoint.name)
+    const { keep, ...report } = endpointChanges(this.#endpoints, endpoints)
+    const { unchanged } = report
     const opening = endpoints.filter((_, i) => keep[i]! < 0)
-    const report = {
-      added: opening.filter((endpoint) => !before.some((old) => old.name === endpoint.name)).map((endpoint) => endpoint.name),
-      removed: before.filter((old) => !endpoints.some((endpoint) => endpoint.name === old.name)).map((old) => old.name),
-      changed: opening.filter((endpoint) => before.some((old) => old.name === endpoint.name)).map((endpoint) => endpoint.name),
-      unchanged,
-    }
     if (opening.length === 0 && report.removed.length === 0 && keep.every((index, i) => index === i)) return { ...report, summaries: [], failed: [] }
     // What the native plane cannot serve is refused as a whole: the running endpoints carry on.
     const refused = nativeRefusal({ ...this.#config, endpoints: [...endpoints] })
